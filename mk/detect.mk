@@ -1,0 +1,1 @@
+# mk/detect.mk: see Makefile.am

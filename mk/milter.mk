@@ -1,0 +1,1 @@
+# mk/milter.mk: see Makefile.am

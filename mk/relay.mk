@@ -1,0 +1,1 @@
+# mk/relay.mk: see Makefile.am

@@ -1,0 +1,1 @@
+# mk/rules.mk: see Makefile.am

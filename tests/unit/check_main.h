@@ -1,0 +1,26 @@
+/*
+ * check_main - one main() for every Check unit test: runs the suite and
+ * writes TAP to stdout, so the test harness counts each test case.
+ * A test file includes this once and defines `Suite *make_suite(void)`.
+ */
+#ifndef MXD_CHECK_MAIN_H
+#define MXD_CHECK_MAIN_H
+
+#include <check.h>
+#include <stdlib.h>
+
+Suite *make_suite(void);
+
+int main(void)
+{
+    SRunner *sr = srunner_create(make_suite());
+    int failed;
+
+    srunner_set_tap(sr, "-");
+    srunner_run_all(sr, CK_SILENT);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
