@@ -1,0 +1,155 @@
+/*
+ * cfg - mxdetour.conf(5): load, validate, free.
+ *
+ * cfg_load() parses one libconfig file and checks all of it: types, ranges,
+ * unknown keys, duplicate names, destinations naming undefined relays.  It
+ * returns a complete configuration or NULL; never a half-filled one.  Each
+ * problem is one "FILE:LINE: what is wrong" entry in the error list, in file
+ * order, so `mxdetourd -t` can print them all at once.
+ *
+ * Ownership: the struct cfg and everything it points to belong to it;
+ * cfg_free() releases all.  A reload builds a new one and swaps it in only
+ * when it loaded cleanly (the old one keeps running otherwise).
+ */
+#ifndef MXD_CFG_H
+#define MXD_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "breaker.h"
+
+#define CFG_DEFAULT_FILE SYSCONFDIR "/mxdetour/mxdetour.conf"
+#define CFG_MAX_RELAYS_PER_DEST 8
+#define CFG_MAX_ERRORS 100
+
+struct cfg_redis {
+    char *socket;                /* Unix socket path, or NULL for host/port */
+    char *host;
+    int port;
+    int database;
+    char *prefix;                /* key prefix; the site name follows it */
+    char *user;                  /* ACL user, or NULL */
+    char *password;              /* read from password_file, or NULL */
+    uint64_t connect_timeout_ms;
+    uint64_t command_timeout_ms;
+};
+
+enum cfg_log_type { CFG_LOG_FILE, CFG_LOG_COMMAND, CFG_LOG_STDIN };
+
+struct cfg_log {
+    enum cfg_log_type type;
+    char *path;                  /* file, or NULL */
+    char *command;               /* shell command whose output is the log */
+};
+
+struct cfg_outage {
+    unsigned min_destinations;   /* distinct unrelated failing destinations */
+    double share;                /* failing share of all destinations tried */
+    uint64_t window_ms;
+};
+
+struct cfg_probe {
+    char *source_address;        /* bind address on the direct path, or NULL */
+    uint64_t timeout_ms;         /* connect + greeting */
+    unsigned concurrency;
+    uint64_t jitter_ms;
+    int port;
+};
+
+enum relay_type { RELAY_SMARTHOST, RELAY_TUNNEL };
+enum relay_mode { RELAY_MODE_TRANSPORT, RELAY_MODE_KERNEL };
+
+struct cfg_relay {
+    char *name;
+    enum relay_type type;
+    enum relay_mode mode;        /* tunnels only */
+    char *nexthop;               /* transport(5) result, e.g. "smtp:[relay.example]:587" */
+    char *check_host;            /* health probe target: smarthost host, or NULL */
+    int check_port;
+    char *source_address;        /* tunnel: the address routed into the tunnel */
+    char *interface;             /* tunnel: interface name (kernel mode) */
+    int line;
+};
+
+enum policy { POLICY_DETOUR, POLICY_HOLD, POLICY_TEMPFAIL, POLICY_REJECT, POLICY_PASS };
+
+struct cfg_dest {
+    char *name;
+    char **domains;              /* patterns: "example.com", ".example.com", "*" */
+    size_t ndomains;
+    int relays[CFG_MAX_RELAYS_PER_DEST];   /* indexes into cfg.relays, in order */
+    size_t nrelays;
+    enum policy policy;
+    char *reply;                 /* text for tempfail/reject/hold */
+    struct breaker_params detect;          /* global values unless overridden */
+    int line;
+};
+
+enum routes_mode { ROUTES_TABLE, ROUTES_SOCKETMAP };
+enum routes_reload { RELOAD_AUTO, RELOAD_NEVER };
+
+struct cfg_routes {
+    enum routes_mode mode;
+    char *table;                 /* path of the source file; postmap makes .db */
+    char *table_type;            /* hash, lmdb, cdb */
+    char *postmap;
+    enum routes_reload reload;
+    uint64_t reload_interval_ms; /* minimum time between two reloads */
+    char *socketmap;             /* listen address for socketmap mode */
+};
+
+struct cfg_milter {
+    char *socket;                /* "unix:/path" or "inet:port@host"; NULL: off */
+    bool trace_header;
+    uint64_t route_wait_ms;
+};
+
+struct cfg_postfix {
+    char **syslog_names;
+    size_t nsyslog_names;
+    char *config_directory;
+    char *postqueue;
+    char *postfix;
+    unsigned kick_rate;          /* queue ids kicked per second */
+};
+
+struct cfg {
+    char *file;
+    char *site;
+    char *user;                  /* unprivileged user to run as, or NULL */
+    char *pid_file;
+    char *state_dir;
+    struct cfg_redis redis;
+    struct cfg_log *logs;
+    size_t nlogs;
+    struct breaker_params detect;
+    struct cfg_outage outage;
+    struct cfg_probe probe;
+    struct cfg_relay *relays;
+    size_t nrelays;
+    struct cfg_dest *dests;
+    size_t ndests;
+    struct cfg_routes routes;
+    struct cfg_milter milter;
+    struct cfg_postfix postfix;
+};
+
+struct cfg_errors {
+    size_t count;
+    char *text[CFG_MAX_ERRORS];  /* "FILE:LINE: what is wrong" */
+};
+
+struct cfg *cfg_load(const char *file, struct cfg_errors *errors);
+void cfg_free(struct cfg *cfg);
+void cfg_errors_clear(struct cfg_errors *errors);
+
+/* The destination whose pattern matches domain best: exact, then the longest
+ * ".parent" suffix, then "*"; NULL when none matches. */
+const struct cfg_dest *cfg_dest_match(const struct cfg *cfg, const char *domain);
+const struct cfg_relay *cfg_relay_find(const struct cfg *cfg, const char *name);
+
+const char *policy_name(enum policy p);
+
+#endif
