@@ -14,3 +14,19 @@ tests_unit_test_cfg_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_cfg_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_cfg
 endif
+
+# Integration: the state store against a real redis-server.
+if HAVE_CHECK
+check_PROGRAMS += tests/integration/test_store
+tests_integration_test_store_SOURCES = tests/integration/test_store.c \
+	tests/integration/redis_helper.c tests/integration/redis_helper.h
+tests_integration_test_store_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/tests/unit
+tests_integration_test_store_LDADD = $(TEST_LIBS)
+TESTS += tests/integration/test_store
+endif
+TESTS += tests/integration/ctl.sh
+
+# make demo: the README's first command ends here.
+demo: all
+	sh $(top_srcdir)/tests/demo.sh
+.PHONY: demo

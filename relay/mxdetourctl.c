@@ -1,2 +1,129 @@
+/*
+ * mxdetourctl - inspect and steer mxdetour's shared state.  See
+ * mxdetourctl(8).  This file parses the command line and dispatches; the
+ * commands live in ctl_state.c.
+ */
 #include "config.h"
-int main(void){return 0;}
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "ctl.h"
+#include "duration.h"
+#include "msg.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: mxdetourctl [-c FILE] [--json] COMMAND [ARGS]\n"
+            "commands:\n"
+            "  status                         Redis, site and counts of what is detoured\n"
+            "  list [--all]                   addresses, destinations and manual overrides\n"
+            "  show DOMAIN|ADDRESS            state, since when, why, evidence, route\n"
+            "  block DOMAIN|ADDRESS [--via RELAY] [--ttl DURATION] [--reason TEXT]\n"
+            "  unblock DOMAIN|ADDRESS [--ttl DURATION] [--reason TEXT]\n"
+            "                                 force direct delivery for a while\n"
+            "  clear DOMAIN|ADDRESS           remove a manual block or unblock\n"
+            "options:\n"
+            "  -c FILE     configuration (default %s)\n"
+            "  --json      machine-readable output for status, list and show\n",
+            CFG_DEFAULT_FILE);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+        {"all", no_argument, NULL, 'a'},          {"via", required_argument, NULL, 'V'},
+        {"ttl", required_argument, NULL, 'T'},    {"reason", required_argument, NULL, 'R'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    struct ctl c = {.config_file = CFG_DEFAULT_FILE};
+    struct cfg_errors errors = {0};
+    const char *ttl = NULL;
+    int ch;
+
+    msg_open("mxdetourctl", MSG_STDERR, 0);
+    signal(SIGPIPE, SIG_IGN);       /* a dead Redis is an error reply, not a signal */
+    while ((ch = getopt_long(argc, argv, "c:jhv", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': c.config_file = optarg; break;
+        case 'j': c.json = 1; break;
+        case 'a': c.all = 1; break;
+        case 'V': c.via = optarg; break;
+        case 'T': ttl = optarg; break;
+        case 'R': c.reason = optarg; break;
+        case 'v': msg_verbose++; break;
+        case 'h': usage(stdout); return CTL_OK;
+        default: usage(stderr); return CTL_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return CTL_USAGE;
+    }
+    const char *cmd = argv[optind++];
+    const char *arg = optind < argc ? argv[optind++] : NULL;
+    if (optind < argc) {
+        fprintf(stderr, "mxdetourctl: unexpected argument \"%s\"\n", argv[optind]);
+        return CTL_USAGE;
+    }
+    if (ttl && (duration_parse(ttl, &c.ttl_ms) < 0 || c.ttl_ms < 1000 || c.ttl_ms > 30ULL * 86400000)) {
+        fprintf(stderr, "mxdetourctl: --ttl \"%s\": give a duration from 1s to 30d, such as 2h\n", ttl);
+        return CTL_USAGE;
+    }
+    int needs_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "block") == 0
+                    || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0;
+    int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0;
+    if (!known || needs_arg != (arg != NULL)) {
+        fprintf(stderr, known ? "mxdetourctl: %s: wrong number of arguments\n"
+                              : "mxdetourctl: unknown command \"%s\"\n", cmd);
+        usage(stderr);
+        return CTL_USAGE;
+    }
+    if (c.reason && (strlen(c.reason) >= STORE_TEXT_MAX || strpbrk(c.reason, "\r\n"))) {
+        fprintf(stderr, "mxdetourctl: --reason: one line of at most %d characters\n", STORE_TEXT_MAX - 1);
+        return CTL_USAGE;
+    }
+
+    c.cfg = cfg_load(c.config_file, &errors);
+    if (c.cfg == NULL) {
+        for (size_t i = 0; i < errors.count; i++)
+            fprintf(stderr, "%s\n", errors.text[i]);
+        cfg_errors_clear(&errors);
+        return CTL_CONFIG;
+    }
+    if (c.via && cfg_relay_find(c.cfg, c.via) == NULL) {
+        fprintf(stderr, "mxdetourctl: --via: relay \"%s\" is not defined in %s\n", c.via, c.config_file);
+        cfg_free(c.cfg);
+        return CTL_USAGE;
+    }
+    char err[256];
+    c.store = store_open(&c.cfg->redis, c.cfg->site, err, sizeof(err));
+    if (c.store == NULL && strcmp(cmd, "status") != 0) {
+        fprintf(stderr, "mxdetourctl: %s\n", err);
+        cfg_free(c.cfg);
+        return CTL_REDIS;
+    }
+
+    int rc;
+    if (strcmp(cmd, "status") == 0)
+        rc = ctl_status(&c);
+    else if (strcmp(cmd, "list") == 0)
+        rc = ctl_list(&c);
+    else if (strcmp(cmd, "show") == 0)
+        rc = ctl_show(&c, arg);
+    else if (strcmp(cmd, "block") == 0)
+        rc = ctl_block(&c, arg);
+    else if (strcmp(cmd, "unblock") == 0)
+        rc = ctl_unblock(&c, arg);
+    else
+        rc = ctl_clear(&c, arg);
+    store_close(c.store);
+    cfg_free(c.cfg);
+    return rc;
+}

@@ -1,0 +1,54 @@
+#!/bin/sh
+# The whole test suite, as CI runs it (.ci/run):
+#   1. install the Debian packages (tests/deps.sh),
+#   2. build with -Werror in build/release and run `make check`,
+#   3. build again with -fsanitize=address,undefined in build/asan and run
+#      `make check` there too,
+# and end with one line "N passed, N failed" over both runs.
+# Options: --no-deps (skip apt), --no-asan (one build only), -j N.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps=1 asan=1 jobs=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --no-deps) deps=0 ;;
+    --no-asan) asan=0 ;;
+    -j) shift; jobs=$1 ;;
+    *) echo "usage: $0 [--no-deps] [--no-asan] [-j N]" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+[ "$deps" = 1 ] && { sh "$top/tests/deps.sh" || exit 1; }
+cd "$top" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed" >&2; autoreconf -fi; exit 1; }
+
+passed=0 failed=0
+run_build() {  # name, extra configure flags
+    name=$1; shift
+    dir="$top/build/$name"
+    echo "== $name build ($*)"
+    mkdir -p "$dir"
+    ( cd "$dir" && "$top/configure" -q --enable-werror "$@" >configure.out 2>&1 ) \
+        || { cat "$dir/configure.out"; failed=$((failed + 1)); return; }
+    ( cd "$dir" && make -s -j"$jobs" >make.out 2>&1 ) \
+        || { tail -40 "$dir/make.out"; echo "not ok - $name build"; failed=$((failed + 1)); return; }
+    ( cd "$dir" && make -s -j"$jobs" check >check.out 2>&1 )
+    # One line per test case, from the TAP harness.
+    grep -hE '^(PASS|FAIL|XPASS|ERROR|XFAIL|SKIP):' "$dir/check.out" | sed "s/^/[$name] /"
+    p=$(grep -cE '^(PASS|XFAIL|SKIP):' "$dir/check.out")
+    f=$(grep -cE '^(FAIL|XPASS|ERROR):' "$dir/check.out")
+    if [ "$f" -gt 0 ]; then
+        for log in $(grep -lE '^(not ok|Bail out)' $(find "$dir/tests" -name '*.log') 2>/dev/null); do
+            echo "---- $log"; tail -60 "$log"
+        done
+    fi
+    passed=$((passed + p)) failed=$((failed + f))
+}
+
+run_build release
+if [ "$asan" = 1 ]; then
+    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_build asan --enable-sanitizers
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2119,SC2120
 # tests/e2e/lib/bed.sh -- network test bed for mxdetour end-to-end tests.
 #
 # Source this file from a bash script run as root, then call bed_setup.
@@ -14,36 +14,46 @@
 #
 # Only addresses from 198.18.0.0/15 are used.
 #
-# Topology (namespace names are "$BED_ID-<role>", e.g. mxdAb3xYz-mta)
+# Topology (namespace names are "$BED_ID-<role>", e.g. mxdAb3xYz-mta; the
+# interface names below are the same in every run: each lives in its own
+# namespace)
 #
-#                              DNS 198.19.53.53 (dnsmasq, on lo of inet)
-#  +--------------+ up0        mta0 +-----------------------+ mx0        up0 +---------------------+
-#  | mta          |-----------------|  inet (router)        |-----------------| mx   (addresses on lo)
-#  | private      | 198.18.1.2/24   |                       | 198.18.4.1/24   | 198.18.0.2 mx1.blocked.test
-#  | Postfix      |   198.18.1.1/24 |  CENSOR: nft table    |   198.18.4.2/24 | 198.18.0.3 mx2.blocked.test
-#  | (tests add   |                 |  "inet censor", acts  |                 | 198.18.0.4 mx.open.test
-#  | redis,       |                 |  on packets that come | rly0       up0  | 198.18.0.5..254 free
-#  | mxdetourd)   |                 |  in on mta0 only      |-----------------+---------------------+
-#  |              |                 |                       | 198.18.5.1/24   | relay               |
-#  |              |                 | tx0                   |   198.18.5.2/24 | 198.19.0.2 relay.test
-#  +--------------+                 +-----------------------+                 +---------------------+
-#   tnl0 | 198.18.2.2/24              | 198.18.3.1/24
-#        |  ("tunnel": a veth)        |
-#   tnl0 | 198.18.2.1/24         up0  | 198.18.3.2/24
-#  +-----------------------------------------+
-#  | tx  tunnel exit: forwards and masquerades|
-#  |     everything to 198.18.3.2             |
-#  +-----------------------------------------+
+#   mta                         inet (router, "the internet")           mx
+#  +--------------+  up0  mta0 +--------------------------+ mx0   up0 +--------------------------+
+#  | private      |------------| CENSOR: nft table        |-----------| on lo:                   |
+#  | Postfix      | .1.2  .1.1 | "inet censor" (forward), | .4.1 .4.2 | 198.18.0.2 mx1.blocked.test
+#  | (tests add   |            | matches packets entering |           | 198.18.0.3 mx2.blocked.test
+#  | redis,       |            | on mta0 only             |           | 198.18.0.4 mx.open.test  |
+#  | mxdetourd)   |            |                          |           | 198.18.0.5-.254 free     |
+#  |              |            | DNS: dnsmasq on lo,      |           +--------------------------+
+#  |              |            |      198.19.53.53        | rly0  up0 +--------------------------+
+#  |              |            |                          |-----------| relay, on lo:            |
+#  |              |            |                          | .5.1 .5.2 | 198.19.0.2 relay.test    |
+#  +--------------+            +--------------------------+           +--------------------------+
+#     tnl0 | .2.2                   tx0 | .3.1
+#          |  (veth standing in         |
+#          |   for a tunnel)            |
+#     tnl0 | .2.1                   up0 | .3.2
+#         +-------------------------------+
+#         | tx: tunnel exit; forwards and |
+#         | masquerades to 198.18.3.2,    |
+#         | routes replies for 198.18.1.0/24
+#         | back into the tunnel          |
+#         +-------------------------------+
+#   (".1.2" = 198.18.1.2, all links are /24s)
 #
 #  mta: default route via 198.18.1.1 (up0, censored).  Routing table
 #  $BED_TUN_TABLE (125) holds "default via 198.18.2.1 dev tnl0", and
 #  "ip rule from 198.18.2.2 lookup 125" is installed, so a socket bound to
 #  $BED_TUN_ADDR (smtp_bind_address) leaves through the tunnel.  For the
-#  fwmark detour add: ip rule add fwmark 0x25 lookup $BED_TUN_TABLE.
-#  rp_filter in mta is 2 (loose) on all/tnl0; strict mode breaks fwmark detours.
+#  fwmark detour add: ip rule add fwmark 0x25 lookup $BED_TUN_TABLE (and an
+#  nft "type route hook output" chain that sets the mark).
+#  rp_filter in mta is 2 (loose) on all/up0/tnl0; with 1 (strict) the replies of
+#  fwmark-detoured connections (they come back on tnl0) are dropped.
 #  The censor only matches packets entering inet on mta0, so tunnel traffic
 #  (entering from tx) is never censored.  The mta's resolv.conf points at
-#  198.19.53.53 (/etc/netns/$BED_NS_MTA/resolv.conf).
+#  198.19.53.53 (/etc/netns/$BED_NS_MTA/resolv.conf); DNS goes over the
+#  uplink, so bed_outage also breaks DNS.
 #
 # DNS (dnsmasq, --no-resolv --no-hosts, local=/test/ so unknown names are NXDOMAIN)
 #   blocked.test, pm.test  MX 10 mx1.blocked.test, MX 20 mx2.blocked.test
@@ -78,19 +88,33 @@
 #   BED_NO_POSTFIX=1     do not start Postfix in bed_setup
 #   BED_KEEP=1           teardown keeps BED_DIR (for debugging); namespaces still go
 #   BED_VERBOSE=1        log bed actions to stderr
+#   BED_REGISTRY         run registry for bed_gc (default /run/mxdbed)
+#
+# Notes
+#   - bed_setup adds BED_PF_DIR to alternate_config_directories in
+#     /etc/postfix/main.cf (under a flock) so that non-root postqueue/sendmail
+#     work; teardown removes it again.
+#   - The library is safe under set -e / set -u.  bash runs a trap only after the
+#     current foreground command ends: avoid long foreground sleeps in tests
+#     (use bed_wait_* polls) or SIGTERM cleanup waits for them.
+#   - If you set your own EXIT trap after bed_setup, call bed_teardown from it.
+#   - The instance's smtpd listens on 127.0.0.1:25 in the mta namespace only;
+#     mynetworks = 127.0.0.0/8; mydestination = mta.test, localhost and local
+#     mail (bounces to the senders) is discarded (local_transport = discard).
 #
 # Functions: see the "API" comments above each function below.  Short list:
 #   bed_setup bed_teardown bed_ns bed_exec bed_bg bed_kill bed_addr_add
 #   bed_censor bed_uncensor bed_censor_clear bed_censor_list bed_outage bed_tunnel_cut
 #   bed_dns_add bed_dns_restart
-#   bed_sink_start bed_sink_stop bed_sink_dir bed_sink_count bed_sink_rcpts bed_wait_sink
-#   bed_postfix_start bed_postfix_stop bed_postfix_reload bed_postfix_running bed_postconf
+#   bed_sink_start bed_fake_smtp bed_sink_stop bed_sink_dir bed_sink_count bed_sink_rcpts bed_wait_sink
+#   bed_postfix_start bed_postfix_stop bed_postfix_reload bed_postfix_running bed_postfix bed_postconf
 #   bed_send bed_send_bulk bed_maillog bed_log_mark bed_log_since bed_wait_log
 #   bed_queue_json bed_queue_count bed_flush
 #   bed_gc (removes leftovers of runs that were killed with SIGKILL)
 
 [[ -n ${_BED_SH_LOADED:-} ]] && return 0
 _BED_SH_LOADED=1
+_BED_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 BED_MX1_ADDR=198.18.0.2
 BED_MX2_ADDR=198.18.0.3
@@ -150,23 +174,38 @@ bed_bg() {
     fi
     pid=$!
     echo "$pid" >"$BED_DIR/pids/$name"
-    echo "$pid" >>"$BED_DIR/pids.all"
+    echo "$pid $(_bed_starttime "$pid")" >>"$BED_DIR/pids.all"
     _bed_log "started $name pid $pid: $*"
     echo "$pid"
 }
+
+# _bed_starttime PID: the process's start time (field 22 of /proc/PID/stat), to
+# tell our process from a later one that reused its pid
+_bed_starttime() {
+    local st fields
+    st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return 0; }
+    read -ra fields <<<"${st##*) }"
+    echo "${fields[19]:-0}"
+}
+
+# _bed_ours PID START: true if PID is alive and still the process we started
+_bed_ours() { [[ $2 != 0 && $(_bed_starttime "$1") == "$2" ]]; }
 
 # API: bed_kill NAME [SIGNAL] -> stops a process started with bed_bg NAME
 bed_kill() {
     local f="$BED_DIR/pids/$1" pid i
     [[ -f $f ]] || return 0
     pid=$(<"$f")
-    kill "-${2:-TERM}" "$pid" 2>/dev/null
+    if [[ -f $BED_DIR/pids.all ]]; then
+        sed -i "/^$pid /d" "$BED_DIR/pids.all"
+    fi
+    kill "-${2:-TERM}" "$pid" 2>/dev/null || true
     for ((i = 0; i < 50; i++)); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     rm -f "$f"
     return 0
 }
@@ -198,6 +237,11 @@ _bed_netns_add() {
     ip -n "$1" link set lo up
 }
 
+# Postfix reloads a table/config file whose mtime is not in the past
+# (dict_load_file), costing 1-2 s per postconf call right after a change:
+# backdate files we just wrote.
+_bed_backdate() { touch -d "@$((EPOCHSECONDS - 2))" "$@" 2>/dev/null; return 0; }
+
 _bed_register_pfdir() { # add|del DIR: alternate_config_directories in /etc/postfix/main.cf
     local op=$1 dir=$2 cur new d
     mkdir -p /run/lock
@@ -212,7 +256,10 @@ _bed_register_pfdir() { # add|del DIR: alternate_config_directories in /etc/post
             new+="${new:+ }$d"
         done
         [[ $op == add ]] && new+="${new:+ }$dir"
-        [[ $new == "$cur" ]] || postconf -e "alternate_config_directories = $new"
+        if [[ $new != "$cur" ]]; then
+            postconf -e "alternate_config_directories = $new"
+            _bed_backdate /etc/postfix/main.cf
+        fi
     ) 9>/run/lock/mxdbed-postfix-main.cf.lock
 }
 
@@ -293,6 +340,10 @@ table inet censor {
 EOF
     # tunnel exit
     ip -n "$BED_NS_TX" route add default via 198.18.3.1 dev up0 || return 1
+    # like a real tunnel exit (WireGuard AllowedIPs), send replies for the mta's
+    # own addresses back into the tunnel, even those of packets that entered it
+    # with the uplink source address (fwmark detour)
+    ip -n "$BED_NS_TX" route add 198.18.1.0/24 via "$BED_TUN_ADDR" dev tnl0 || return 1
     ip netns exec "$BED_NS_TX" sysctl -qw net.ipv4.ip_forward=1 || return 1
     ip netns exec "$BED_NS_TX" nft -f - <<'EOF' || return 1
 table ip tx {
@@ -331,7 +382,7 @@ bed_censor() {
     _bed_check_mode "$mode" || return 1
     for m in drop reset unreach; do
         [[ $m == "$mode" ]] && continue
-        ip netns exec "$BED_NS_INET" nft delete element inet censor "c_$m" "{ $addr . $port }" 2>/dev/null
+        ip netns exec "$BED_NS_INET" nft delete element inet censor "c_$m" "{ $addr . $port }" 2>/dev/null || true
     done
     ip netns exec "$BED_NS_INET" nft add element inet censor "c_$mode" "{ $addr . $port }"
 }
@@ -340,7 +391,7 @@ bed_censor() {
 bed_uncensor() {
     local addr=$1 port=${2:-25} m
     for m in drop reset unreach; do
-        ip netns exec "$BED_NS_INET" nft delete element inet censor "c_$m" "{ $addr . $port }" 2>/dev/null
+        ip netns exec "$BED_NS_INET" nft delete element inet censor "c_$m" "{ $addr . $port }" 2>/dev/null || true
     done
     return 0
 }
@@ -357,14 +408,9 @@ bed_censor_clear() {
 bed_censor_list() {
     local m
     for m in drop reset unreach; do
-        ip netns exec "$BED_NS_INET" nft -j list set inet censor "c_$m" |
-            python3 -c '
-import json, sys
-m = sys.argv[1]
-for obj in json.load(sys.stdin)["nftables"]:
-    for e in obj.get("set", {}).get("elem", []):
-        a, p = e["concat"]
-        print(m, a, p)' "$m"
+        ip netns exec "$BED_NS_INET" nft list set inet censor "c_$m" |
+            tr -d '\n' | sed -n 's/.*elements = {\([^}]*\)}.*/\1/p' | tr ',' '\n' |
+            awk -v m="$m" 'NF == 3 { print m, $1, $3 }'
     done
 }
 
@@ -468,6 +514,23 @@ bed_sink_start() {
     return 1
 }
 
+# API: bed_fake_smtp NAME ADDR[:PORT] MODE -> starts lib/fake_smtp.py (MODE
+# starttls-garbage | silent | close) like a sink; stop it with bed_kill fake-NAME.
+bed_fake_smtp() {
+    local name=$1 hp=$2 mode=$3 addr port role t0
+    addr=${hp%%:*}; port=25; [[ $hp == *:* ]] && port=${hp##*:}
+    role=$(_bed_role_of_addr "$addr") || return 1
+    bed_addr_add "$addr" || return 1
+    bed_bg "$role" "fake-$name" /usr/bin/python3 "$_BED_LIB_DIR/fake_smtp.py" "$mode" "$addr" "$port" >/dev/null || return 1
+    t0=$(_bed_now)
+    while _bed_elapsed_lt "$t0" 5; do
+        bed_exec "$role" ss -Hltn "src $addr:$port" 2>/dev/null | grep -q LISTEN && return 0
+        sleep 0.05
+    done
+    _bed_err "fake_smtp $name did not start"; cat "$BED_DIR/log/fake-$name.log" >&2
+    return 1
+}
+
 # API: bed_sink_stop NAME -> stops that sink (the address then refuses connections)
 bed_sink_stop() { bed_kill "sink-$1"; }
 
@@ -479,15 +542,15 @@ bed_sink_dir() { echo "$BED_DIR/sink/$1"; }
 bed_sink_count() {
     local dir="$BED_DIR/sink/$1"
     if [[ -n ${2:-} ]]; then
-        grep -lE "^X-Rcpt-Args: .*$2" "$dir"/* 2>/dev/null | wc -l
+        { grep -lE "^X-Rcpt-Args: .*$2" "$dir"/* 2>/dev/null || true; } | wc -l
     else
-        find "$dir" -type f | wc -l
+        find "$dir" -type f 2>/dev/null | wc -l
     fi
 }
 
 # API: bed_sink_rcpts NAME -> prints the RCPT TO arguments of every message received
 bed_sink_rcpts() {
-    grep -h '^X-Rcpt-Args:' "$BED_DIR/sink/$1"/* 2>/dev/null | sed 's/^X-Rcpt-Args: //'
+    { grep -h '^X-Rcpt-Args:' "$BED_DIR/sink/$1"/* 2>/dev/null || true; } | sed 's/^X-Rcpt-Args: //'
 }
 
 # API: bed_wait_sink NAME COUNT TIMEOUT [RCPT_REGEX] -> waits until the sink holds COUNT messages
@@ -536,11 +599,12 @@ smtp_tls_security_level = none
 smtpd_tls_security_level = none
 delay_warning_time = 0
 EOF
-    postconf -c "$BED_PF_DIR" -F '*/*/chroot = n' || return 1
-    if ! postconf -c "$BED_PF_DIR" -M postlog/unix-dgram >/dev/null 2>&1 ||
-        [[ -z $(postconf -c "$BED_PF_DIR" -M postlog/unix-dgram) ]]; then
-        postconf -c "$BED_PF_DIR" -Me 'postlog/unix-dgram = postlog unix-dgram n - n - 1 postlogd' || return 1
+    if ! grep -q '^postlog[[:space:]]' "$BED_PF_DIR/master.cf"; then
+        echo 'postlog   unix-dgram n  -       n       -       1       postlogd' >>"$BED_PF_DIR/master.cf"
     fi
+    _bed_backdate "$BED_PF_DIR/main.cf" "$BED_PF_DIR/master.cf"
+    postconf -c "$BED_PF_DIR" -F '*/*/chroot = n' || return 1
+    _bed_backdate "$BED_PF_DIR/main.cf" "$BED_PF_DIR/master.cf"
     # non-root clients (postqueue, sendmail) need the directory listed in the default main.cf
     _bed_register_pfdir add "$BED_PF_DIR"
     echo "$BED_PF_DIR" >"$BED_DIR/pfdir"
@@ -583,13 +647,13 @@ bed_postfix_stop() {
     bed_postfix_running || return 0
     local pid t0
     pid=$(tr -dc 0-9 <"$BED_PF_QUEUE/pid/master.pid")
-    ip netns exec "$BED_NS_MTA" postfix -c "$BED_PF_DIR" stop >/dev/null 2>&1
+    ip netns exec "$BED_NS_MTA" postfix -c "$BED_PF_DIR" stop >/dev/null 2>&1 || true
     t0=$(_bed_now)
     while kill -0 "$pid" 2>/dev/null && _bed_elapsed_lt "$t0" 10; do sleep 0.05; done
     if kill -0 "$pid" 2>/dev/null; then
-        ip netns exec "$BED_NS_MTA" postfix -c "$BED_PF_DIR" abort >/dev/null 2>&1
+        ip netns exec "$BED_NS_MTA" postfix -c "$BED_PF_DIR" abort >/dev/null 2>&1 || true
         sleep 0.2
-        kill -KILL "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null || true
     fi
     return 0
 }
@@ -614,6 +678,7 @@ bed_postconf() {
     else
         postconf -c "$BED_PF_DIR" -e "$@" || return 1
     fi
+    _bed_backdate "$BED_PF_DIR/main.cf" "$BED_PF_DIR/master.cf"
     [[ -n ${BED_NO_RELOAD:-} ]] || bed_postfix_reload
 }
 
@@ -625,7 +690,7 @@ bed_send() {
     shift 2; (($#)) && shift
     out=$(ip netns exec "$BED_NS_MTA" swaks --server 127.0.0.1 --port 25 --helo client.mta.test \
         --from "$from" --to "$to" --header "Subject: $subj" --body "mxdetour bed test message" \
-        --timeout 20 "$@" 2>&1)
+        --timeout 20 "$@" 2>&1) || true
     qid=$(sed -n 's/.*250 .*queued as \([0-9A-Za-z]*\).*/\1/p' <<<"$out" | tail -n 1)
     if [[ -z $qid ]]; then
         _bed_err "bed_send $from -> $to not queued:"; grep -E '^(<\*\*|\*\*\*)' <<<"$out" >&2
@@ -660,7 +725,7 @@ bed_wait_log() {
     local re=$1 to=${2:-10} n=${3:-1} t0 c
     t0=$(_bed_now)
     while :; do
-        c=$(bed_log_since | grep -cE -- "$re")
+        c=$(bed_log_since | grep -cE -- "$re") || true
         ((c >= n)) && return 0
         if ! _bed_elapsed_lt "$t0" "$to"; then
             _bed_log "timeout waiting for /$re/ ($c/$n)"
@@ -676,9 +741,9 @@ bed_queue_json() { postqueue -c "$BED_PF_DIR" -j; }
 # API: bed_queue_count [QUEUE_NAME] -> number of queued messages (in that queue)
 bed_queue_count() {
     if [[ -n ${1:-} ]]; then
-        bed_queue_json | grep -c "\"queue_name\": \"$1\""
+        bed_queue_json | grep -c "\"queue_name\": \"$1\"" || true
     else
-        bed_queue_json | grep -c '"queue_id"'
+        bed_queue_json | grep -c '"queue_id"' || true
     fi
 }
 
@@ -696,7 +761,7 @@ _bed_kill_ns_pids() { # kill every process in the given namespaces
     for i in 1 2 3; do
         pids=()
         for ns in "$@"; do
-            [[ -e /run/netns/$ns ]] && pids+=($(ip netns pids "$ns" 2>/dev/null))
+            [[ -e /run/netns/$ns ]] && mapfile -t -O "${#pids[@]}" pids < <(ip netns pids "$ns" 2>/dev/null)
         done
         ((${#pids[@]})) || return 0
         if ((i < 3)); then kill -TERM "${pids[@]}" 2>/dev/null; else kill -KILL "${pids[@]}" 2>/dev/null; fi
@@ -723,12 +788,14 @@ _bed_teardown_dir() {
             for ((w = 0; w < 60; w++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
         fi
     fi
+    # processes started with bed_bg (pid + start time, so a reused pid is spared)
+    local st
     if [[ -f $dir/pids.all ]]; then
-        while read -r pid; do kill -TERM "$pid" 2>/dev/null; done <"$dir/pids.all"
+        while read -r pid st; do _bed_ours "$pid" "$st" && kill -TERM "$pid" 2>/dev/null; done <"$dir/pids.all"
     fi
     _bed_kill_ns_pids "${nslist[@]}"
     if [[ -f $dir/pids.all ]]; then
-        while read -r pid; do kill -KILL "$pid" 2>/dev/null; done <"$dir/pids.all"
+        while read -r pid st; do _bed_ours "$pid" "$st" && kill -KILL "$pid" 2>/dev/null; done <"$dir/pids.all"
     fi
     for ns in "${nslist[@]}"; do
         [[ -e /run/netns/$ns ]] && ip netns del "$ns" 2>/dev/null
@@ -750,16 +817,20 @@ bed_teardown() {
     [[ ${BED_OWNER_PID:-} == "$BASHPID" ]] || return 0
     _BED_TORN_DOWN=1
     _bed_log "teardown $BED_ID"
-    # reap background jobs quietly
-    _bed_teardown_dir "$BED_DIR" "${BED_KEEP:-}"
-    wait 2>/dev/null
-    [[ -n ${BED_KEEP:-} ]] && echo "bed: kept $BED_DIR" >&2
+    local bgpids=() p
+    [[ -f $BED_DIR/pids.all ]] && mapfile -t bgpids < <(awk '{print $1}' "$BED_DIR/pids.all")
+    # in a subshell: immune to the caller's set -e / set -u
+    (set +eu; _bed_teardown_dir "$BED_DIR" "${BED_KEEP:-}")
+    # reap our background children quietly (only ours: never a plain `wait`)
+    for p in "${bgpids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [[ -n ${BED_KEEP:-} ]]; then echo "bed: kept $BED_DIR" >&2; fi
     return 0
 }
 
 # API: bed_gc -> tears down leftovers of runs whose owner process is gone
 # (e.g. killed with SIGKILL), found via $BED_REGISTRY and `ip netns list`.
-bed_gc() {
+bed_gc() { (set +eu; _bed_gc); }
+_bed_gc() {
     local f pid dir ns id
     for f in "$BED_REGISTRY"/mxd*; do
         [[ -f $f ]] || continue

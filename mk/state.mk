@@ -1,0 +1,2 @@
+# The daemon's asynchronous link to Redis (relay/store_async.c).
+libmxd_a_SOURCES += relay/store_async.c relay/store_async.h

@@ -1,0 +1,49 @@
+/*
+ * ctl - the pieces of mxdetourctl(8): option state shared by the commands,
+ * and the commands themselves (ctl_state.c: status, list, block, unblock,
+ * clear; ctl_show.c: show).  mxdetourctl talks to Redis directly, so it works while
+ * mxdetourd is down.
+ */
+#ifndef MXD_CTL_H
+#define MXD_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "store.h"
+
+/* Exit codes, documented in mxdetourctl(8). */
+enum ctl_exit {
+    CTL_OK = 0,
+    CTL_NOT_FOUND = 1,      /* show: nothing known about that name */
+    CTL_USAGE = 2,
+    CTL_CONFIG = 3,         /* the configuration does not load */
+    CTL_REDIS = 4,          /* Redis unreachable or answered nonsense */
+};
+
+struct ctl {
+    const char *config_file;
+    struct cfg *cfg;
+    struct store *store;
+    int json;
+    int all;                /* list: include direct addresses */
+    const char *via;
+    uint64_t ttl_ms;
+    const char *reason;
+};
+
+/* Helpers shared by the command files. */
+const char *ctl_when(uint64_t ms, char *buf, size_t size);      /* ISO 8601 UTC */
+const char *ctl_relative(uint64_t ms, char *buf, size_t size);  /* " (5m ago)" */
+int ctl_classify(const char *name, char *out, size_t size, int *is_addr);
+int ctl_redis_failed(struct ctl *c);
+
+int ctl_status(struct ctl *c);
+int ctl_list(struct ctl *c);
+int ctl_show(struct ctl *c, const char *name);
+int ctl_block(struct ctl *c, const char *name);
+int ctl_unblock(struct ctl *c, const char *name);
+int ctl_clear(struct ctl *c, const char *name);
+
+#endif

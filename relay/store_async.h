@@ -1,0 +1,82 @@
+/*
+ * store_async - mxdetourd's non-blocking link to the shared state in Redis.
+ *
+ * The same keys and scripts as the blocking store (lib/store.h), on the
+ * daemon's event loop through hiredis's libevent adapter.  Nothing here ever
+ * blocks: connecting, commands and the change-channel subscription are all
+ * callbacks, and a watchdog drops a connection whose commands take longer than
+ * redis.command_timeout.
+ *
+ * Evidence.  astore_record() queues one piece of evidence for an address and
+ * returns at once.  The queue is written with the compare-and-set script: the
+ * evidence is applied, with the breaker functions, to the latest record Redis
+ * holds, so what several MTAs learn at once adds up.  While Redis is down the
+ * evidence stays queued (at most ASTORE_MAX_OPS per address and
+ * ASTORE_MAX_ADDRS addresses; the oldest is dropped first and counted) and is
+ * written once Redis answers again.  The caller keeps its own view in force
+ * meanwhile (the rules engine applies the same evidence locally).
+ *
+ * News.  Whenever the record of an address changes in Redis, by this daemon
+ * or another MTA of the site, on_addr() is called with the new record; on
+ * every (re)connection all records are read again, so nothing missed during
+ * an outage stays missed.  on_manual() reports manual overrides the same way
+ * (m is NULL when one was removed).
+ *
+ * Reconnects: exponential backoff from 250 ms to 30 s, with jitter; Lua
+ * scripts are loaded on each connection and re-sent as EVAL after NOSCRIPT.
+ *
+ * One instance per process (file-static state, like Postfix's modules); runs
+ * on the event_base given to astore_start(), in the main thread only.
+ */
+#ifndef MXD_STORE_ASYNC_H
+#define MXD_STORE_ASYNC_H
+
+#include <stdint.h>
+
+#include "breaker.h"
+#include "cfg.h"
+#include "store.h"
+
+struct event_base;
+
+#define ASTORE_MAX_OPS 32
+#define ASTORE_MAX_ADDRS 16384
+
+struct astore_callbacks {
+    void (*on_addr)(const struct store_addr *a, void *arg);
+    void (*on_manual)(const char *name, const struct store_manual *m, void *arg);
+    void (*on_up)(void *arg);       /* connected and scripts loaded */
+    void (*on_down)(void *arg);     /* connection lost; retrying */
+    void *arg;
+};
+
+/* What mxdetourctl status and the metrics report. */
+struct astore_stats {
+    unsigned long writes;           /* CAS writes that landed */
+    unsigned long conflicts;        /* CAS retries after another writer */
+    unsigned long dropped;          /* evidence dropped: queue full or rejected */
+    unsigned long reconnects;
+    unsigned long errors;           /* error replies and malformed records */
+    unsigned long pending;          /* evidence waiting to be written */
+};
+
+enum astore_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE };
+
+int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
+                 const struct astore_callbacks *cb);
+void astore_stop(void);
+int astore_is_up(void);
+
+/* Queues evidence about addr.  kind is used by ASTORE_FAILURE; state,
+ * until_ms and reason by ASTORE_FORCE.  p are the detection parameters of
+ * the destination the evidence came with. */
+void astore_record(const char *addr, const char *host, enum astore_op op, enum fail_kind kind,
+                   enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
+                   enum breaker_state state, uint64_t until_ms, const char *reason);
+
+/* Writes a destination record, fire and forget (it is derived data). */
+void astore_domain_put(const struct store_domain *d);
+
+void astore_get_stats(struct astore_stats *s);
+
+#endif

@@ -1,0 +1,58 @@
+#!/bin/sh
+# mxdetourctl against a real redis-server: block, list, show, unblock, clear,
+# --json, TTLs, exit codes, and what it says when Redis is down.
+set -u
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/redis.sh"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-ctl.XXXXXX")
+trap 'redis_stop; rm -rf "$tmp"' EXIT INT TERM
+ctl="$top_builddir/mxdetourctl -c $tmp/mxdetour.conf"
+
+plan 19
+redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
+cat >"$tmp/mxdetour.conf" <<CONF
+site = "lab";
+redis = { socket = "$REDIS_SOCK"; prefix = "t"; };
+relays = ( { name = "relay-fi"; nexthop = "smtp:[198.19.0.2]:25"; },
+           { name = "wg"; type = "tunnel"; transport = "smtp-wg"; } );
+destinations = ( { name = "proton"; domains = [ "pm.test", "blocked.test" ]; relays = [ "wg", "relay-fi" ]; },
+                 { domains = [ "*" ]; relays = [ "relay-fi" ]; } );
+CONF
+
+out=$($ctl status); rc=$?
+expect_eq "status exits 0 with Redis up" "$rc" 0
+expect_match "status names the site" "$out" '^site: +lab'
+out=$($ctl block blocked.test --via relay-fi --ttl 2h --reason "registry entry"); rc=$?
+expect_eq "block exits 0" "$rc" 0
+expect_match "block says what it did" "$out" '^blocked blocked.test via relay-fi for 2h$'
+out=$($ctl show blocked.test)
+expect_match "show names the destination and its relays" "$out" '^destination: proton \(policy detour, relays wg relay-fi\)'
+expect_match "show gives the route from the manual block" "$out" '^route: +smtp:\[198.19.0.2\]:25$'
+expect_match "show names the manual block and its reason" "$out" '^manual: +block via relay-fi until .* \(in (1h59m|2h)[0-9ms]*\) by .*: registry entry'
+out=$($ctl --json show blocked.test)
+expect_match "show --json is one object with the route" "$out" '^\{"domain":"blocked.test",.*"route":"smtp:\[198.19.0.2\]:25"\}$'
+$ctl block 198.18.0.2 --ttl 1s >/dev/null
+out=$($ctl list)
+expect_match "list shows the domain override" "$out" '^manual +blocked.test +block'
+expect_match "list shows the address override" "$out" '^manual +198.18.0.2 +block'
+sleep 1.3
+out=$($ctl list)
+if printf '%s' "$out" | grep -q 198.18.0.2; then fail "a 1s block expires"; else pass "a 1s block expires"; fi
+out=$($ctl --json list)
+expect_match "list --json has the three arrays" "$out" '^\{"addresses":\[\],"destinations":\[\],"manual":\[\{"name":"blocked.test","action":"block"'
+$ctl show unknown.test >/dev/null; rc=$?
+expect_eq "show of an unknown domain exits 1" "$rc" 1
+$ctl block 'not a domain!' >/dev/null 2>&1; rc=$?
+expect_eq "a bad name is a usage error (2)" "$rc" 2
+$ctl block pm.test --via nosuch >/dev/null 2>&1; rc=$?
+expect_eq "an undefined relay is a usage error (2)" "$rc" 2
+out=$($ctl unblock blocked.test)
+expect_match "unblock replaces the block for 1h by default" "$out" '^unblocked blocked.test for 1h$'
+out=$($ctl clear blocked.test); rc=$?
+expect_eq "clear removes the override" "$rc" 0
+redis_stop
+$ctl status >/dev/null 2>&1; rc=$?
+expect_eq "status exits 4 with Redis down" "$rc" 4
+out=$($ctl list 2>&1); rc=$?
+expect_match "list with Redis down names the socket" "$rc:$out" "^4:mxdetourctl: cannot connect to redis at $tmp/redis.sock"
+tap_exit
