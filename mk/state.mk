@@ -1,2 +1,3 @@
 # The daemon's asynchronous link to Redis (relay/store_async.c).
 libmxd_a_SOURCES += relay/store_async.c relay/store_async.h
+libmxd_a_SOURCES += relay/engine.c relay/engine.h

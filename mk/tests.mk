@@ -30,3 +30,4 @@ TESTS += tests/integration/ctl.sh
 demo: all
 	sh $(top_srcdir)/tests/demo.sh
 .PHONY: demo
+TESTS += tests/integration/replay.sh

@@ -45,5 +45,6 @@ int ctl_show(struct ctl *c, const char *name);
 int ctl_block(struct ctl *c, const char *name);
 int ctl_unblock(struct ctl *c, const char *name);
 int ctl_clear(struct ctl *c, const char *name);
+int ctl_replay(struct ctl *c, const char *file);   /* ctl_replay.c; no Redis */
 
 #endif

@@ -28,9 +28,12 @@ static void usage(FILE *fp)
             "  unblock DOMAIN|ADDRESS [--ttl DURATION] [--reason TEXT]\n"
             "                                 force direct delivery for a while\n"
             "  clear DOMAIN|ADDRESS           remove a manual block or unblock\n"
+            "  replay LOGFILE                 what mxdetourd would have decided on a Postfix\n"
+            "                                 log, by the log's own times (no Redis)\n"
             "options:\n"
             "  -c FILE     configuration (default %s)\n"
-            "  --json      machine-readable output for status, list and show\n",
+            "  --json      machine-readable output for status, list, show and replay\n"
+            "  -v          replay: show replies too\n",
             CFG_DEFAULT_FILE);
 }
 
@@ -77,7 +80,8 @@ int main(int argc, char **argv)
         return CTL_USAGE;
     }
     int needs_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "block") == 0
-                    || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0;
+                    || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0
+                    || strcmp(cmd, "replay") == 0;
     int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0;
     if (!known || needs_arg != (arg != NULL)) {
         fprintf(stderr, known ? "mxdetourctl: %s: wrong number of arguments\n"
@@ -101,6 +105,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mxdetourctl: --via: relay \"%s\" is not defined in %s\n", c.via, c.config_file);
         cfg_free(c.cfg);
         return CTL_USAGE;
+    }
+    if (strcmp(cmd, "replay") == 0) {
+        int rc = ctl_replay(&c, arg);
+        cfg_free(c.cfg);
+        return rc;
     }
     char err[256];
     c.store = store_open(&c.cfg->redis, c.cfg->site, err, sizeof(err));

@@ -1,0 +1,396 @@
+/*
+ * engine - see engine.h.
+ */
+#include "config.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "engine.h"
+#include "follower.h"
+#include "logparse.h"
+#include "msg.h"
+#include "netaddr.h"
+#include "rules.h"
+#include "store_async.h"
+
+#define MOD "engine"
+#define MAX_MANUAL 4096
+#define MAX_LOGS 8
+#define TICK_MS 1000
+#define SKEW_MS (86400ULL * 1000)   /* log times further off than this are replaced */
+
+struct manual {
+    char name[DOMAIN_MAXLEN + 1];
+    int is_addr;
+    struct netaddr addr;
+    struct store_manual m;
+};
+
+static struct {
+    struct daemon *d;
+    struct rules *rules;
+    struct logparse *parser;
+    struct follower *logs[MAX_LOGS];
+    size_t nlogs;
+    struct event *tick;
+    struct manual manual[MAX_MANUAL];
+    size_t nmanual;
+} eng;
+
+/* ---- Manual overrides ---- */
+
+static struct manual *manual_find(const char *name)
+{
+    for (size_t i = 0; i < eng.nmanual; i++)
+        if (strcmp(eng.manual[i].name, name) == 0)
+            return &eng.manual[i];
+    return NULL;
+}
+
+static void reroute(const char *domain);
+
+/* A manual override of an address acts on the local breaker; the shared
+ * record keeps the evidence, so every MTA applies the override itself. */
+static void apply_addr_manual(const struct manual *mo, uint64_t now)
+{
+    enum breaker_state s = mo->m.action == MANUAL_BLOCK ? BREAKER_DETOURED : BREAKER_DIRECT;
+    char reason[BREAKER_REASON_MAX];
+    snprintf(reason, sizeof(reason), "manual %s by %.40s%s%.80s",
+             mo->m.action == MANUAL_BLOCK ? "block" : "unblock", mo->m.by,
+             mo->m.reason[0] ? ": " : "", mo->m.reason);
+    rules_force(eng.rules, &mo->addr, s, SRC_MANUAL, reason, mo->m.expires_ms, now);
+}
+
+static void on_manual(const char *name, const struct store_manual *m, void *arg)
+{
+    struct manual *mo = manual_find(name);
+    uint64_t now = clock_now_ms();
+    (void)arg;
+
+    if (m == NULL || (m->expires_ms && m->expires_ms <= now)) {
+        if (mo == NULL)
+            return;
+        msg_info(MOD, "manual %s of %s ended", mo->m.action == MANUAL_BLOCK ? "block" : "unblock",
+                 mo->name);
+        struct manual gone = *mo;
+        *mo = eng.manual[--eng.nmanual];
+        if (gone.is_addr)       /* back to the evidence, starting clean */
+            rules_force(eng.rules, &gone.addr, BREAKER_DIRECT, SRC_MANUAL, "manual override ended", 0, now);
+        else
+            reroute(gone.name);
+        return;
+    }
+    if (mo == NULL) {
+        if (eng.nmanual == MAX_MANUAL) {
+            msg_warn(MOD, "more than %d manual overrides; %s is ignored", MAX_MANUAL, name);
+            return;
+        }
+        mo = &eng.manual[eng.nmanual++];
+    }
+    memset(mo, 0, sizeof(*mo));
+    snprintf(mo->name, sizeof(mo->name), "%s", name);
+    mo->m = *m;
+    mo->is_addr = netaddr_parse(name, &mo->addr) == 0;
+    msg_info(MOD, "manual %s of %s%s%s by %s%s%s", m->action == MANUAL_BLOCK ? "block" : "unblock",
+             name, m->via[0] ? " via " : "", m->via, m->by, m->reason[0] ? ": " : "", m->reason);
+    if (mo->is_addr)
+        apply_addr_manual(mo, now);
+    else
+        reroute(name);
+}
+
+static void expire_manual(uint64_t now)
+{
+    for (size_t i = 0; i < eng.nmanual;) {
+        if (eng.manual[i].m.expires_ms && eng.manual[i].m.expires_ms <= now) {
+            char name[DOMAIN_MAXLEN + 1];
+            snprintf(name, sizeof(name), "%s", eng.manual[i].name);
+            on_manual(name, NULL, NULL);        /* moves the last entry here */
+        } else {
+            i++;
+        }
+    }
+}
+
+/* ---- Routes ---- */
+
+static const struct cfg_relay *first_relay(const struct cfg *cfg, const struct cfg_dest *dest,
+                                           const char *via)
+{
+    if (via && *via)
+        return cfg_relay_find(cfg, via);
+    return dest && dest->nrelays ? &cfg->relays[dest->relays[0]] : NULL;
+}
+
+void engine_route(const char *domain, struct engine_route *out)
+{
+    const struct cfg *cfg = eng.d->cfg;
+    const struct cfg_dest *dest = cfg_dest_match(cfg, domain);
+    const struct manual *mo = manual_find(domain);
+
+    memset(out, 0, sizeof(*out));
+    out->why = "direct";
+    if (mo && mo->m.action == MANUAL_UNBLOCK) {
+        out->why = "manual unblock";
+        return;
+    }
+    if (mo && mo->m.action == MANUAL_BLOCK) {
+        out->relay = first_relay(cfg, dest, mo->m.via);
+        out->kind = out->relay ? ENGINE_DETOUR : ENGINE_DIRECT;
+        out->why = out->relay ? "manual block" : "manual block, but no relay to use";
+        return;
+    }
+    if (dest == NULL || dest->policy == POLICY_PASS || rules_domain_detoured(eng.rules, domain) != 1)
+        return;
+    out->why = "every MX address blocked";
+    if (dest->policy != POLICY_DETOUR) {
+        out->kind = ENGINE_POLICY;
+        out->policy = dest->policy;
+        return;
+    }
+    out->relay = first_relay(cfg, dest, NULL);
+    if (out->relay)
+        out->kind = ENGINE_DETOUR;
+    else
+        out->why = "every MX address blocked, but no relay is configured";
+}
+
+/* Publishes the domain's route and record after a change. */
+static void reroute(const char *domain)
+{
+    struct engine_route rt;
+    struct store_domain rec = {0};
+    struct rules_domain_view v;
+    char buf[NETADDR_STRLEN];
+
+    engine_route(domain, &rt);
+    snprintf(rec.domain, sizeof(rec.domain), "%s", domain);
+    snprintf(rec.state, sizeof(rec.state), "%s",
+             rt.kind == ENGINE_DETOUR ? "detoured" : rt.kind == ENGINE_POLICY ? policy_name(rt.policy)
+                                                                             : "direct");
+    snprintf(rec.via, sizeof(rec.via), "%s", rt.relay ? rt.relay->name : "");
+    snprintf(rec.reason, sizeof(rec.reason), "%s", rt.why);
+    rec.since_ms = clock_now_ms();
+    if (rules_domain_get(eng.rules, domain, &v) == 0) {
+        size_t len = 0;
+        for (size_t i = 0; i < v.nmx && len + NETADDR_STRLEN + 2 < sizeof(rec.mx); i++)
+            len += (size_t)snprintf(rec.mx + len, sizeof(rec.mx) - len, "%s%s", i ? " " : "",
+                                    netaddr_format(&v.mx[i], buf, sizeof(buf)));
+    }
+    astore_domain_put(&rec);
+}
+
+/* ---- Rules events ---- */
+
+static void on_change(const struct rules_change *c, void *arg)
+{
+    char buf[NETADDR_STRLEN];
+    (void)arg;
+
+    switch (c->kind) {
+    case RULES_CHANGE_ADDR:
+        msg_info(MOD, "%s[%s]: %s -> %s: %s", c->host && *c->host ? c->host : "-",
+                 netaddr_format(c->addr, buf, sizeof(buf)), breaker_state_name(c->old_state),
+                 breaker_state_name(c->new_state), c->reason ? c->reason : "");
+        break;
+    case RULES_CHANGE_DOMAIN: {
+        struct engine_route rt;
+        engine_route(c->domain, &rt);
+        if (rt.kind == ENGINE_DETOUR)
+            msg_info(MOD, "%s; routing via %s", c->explain, rt.relay->name);
+        else if (rt.kind == ENGINE_POLICY)
+            msg_info(MOD, "%s; policy %s", c->explain, policy_name(rt.policy));
+        else
+            msg_info(MOD, "%s", c->explain);
+        reroute(c->domain);
+        break;
+    }
+    case RULES_CHANGE_OUTAGE:
+        if (c->outage)
+            msg_warn(MOD, "local outage: %s; nothing is detoured while it lasts", c->explain);
+        else
+            msg_info(MOD, "local outage over: %s", c->explain);
+        break;
+    }
+}
+
+static int params_for(const struct netaddr *addr, const char *host, const char *domain,
+                      struct breaker_params *out, void *arg)
+{
+    const struct cfg *cfg = eng.d->cfg;
+    const struct cfg_dest *dest = domain ? cfg_dest_match(cfg, domain) : NULL;
+    (void)addr;
+    (void)host;
+    (void)arg;
+    *out = dest ? dest->detect : cfg->detect;
+    return 0;
+}
+
+/* ---- Evidence ---- */
+
+static void record(const struct netaddr *addr, const char *host, const char *domain,
+                   enum astore_op op, enum fail_kind kind, uint64_t t)
+{
+    struct breaker_params p;
+    char text[NETADDR_STRLEN];
+
+    params_for(addr, host, domain, &p, NULL);
+    if (op == ASTORE_FAILURE)
+        rules_failure(eng.rules, addr, host, domain, kind, SRC_LOG, t);
+    else
+        rules_success(eng.rules, addr, host, domain, SRC_LOG, t);
+    if (!rules_outage(eng.rules) || !outage_active(rules_outage(eng.rules)))
+        astore_record(netaddr_format(addr, text, sizeof(text)), host, op, kind, SRC_LOG, &p, t,
+                      BREAKER_DIRECT, 0, NULL);
+}
+
+static void on_event(const struct logparse_event *ev, void *arg)
+{
+    uint64_t now = clock_now_ms();
+    uint64_t t = ev->time_ms && ev->time_ms + SKEW_MS > now && ev->time_ms < now + SKEW_MS ? ev->time_ms : now;
+    (void)arg;
+
+    switch (ev->type) {
+    case LOGPARSE_CONNECT_FAIL:
+        record(&ev->addr, ev->host, NULL, ASTORE_FAILURE, ev->kind, t);
+        break;
+    case LOGPARSE_REPLY:
+        record(&ev->addr, ev->host, NULL, ASTORE_SUCCESS, FAIL_NONE, t);
+        break;
+    case LOGPARSE_STATUS:
+        if (ev->repeat || ev->rcpt_domain[0] == 0)
+            break;
+        /* Learn which addresses serve the domain, but never from mail we
+         * sent through a relay ourselves. */
+        struct engine_route rt;
+        engine_route(ev->rcpt_domain, &rt);
+        if (rt.kind != ENGINE_DIRECT)
+            break;
+        for (unsigned i = 0; i < ev->nattempts; i++)
+            rules_domain_add_mx(eng.rules, ev->rcpt_domain, NULL, &ev->attempts[i].addr, t);
+        if (ev->have_addr)
+            rules_domain_add_mx(eng.rules, ev->rcpt_domain, ev->host, &ev->addr, t);
+        break;
+    default:
+        break;
+    }
+}
+
+void engine_log_line(const char *line, size_t len)
+{
+    logparse_line(eng.parser, line, len);
+}
+
+static void on_line(const char *line, size_t len, void *arg)
+{
+    (void)arg;
+    engine_log_line(line, len);
+}
+
+/* ---- Shared state ---- */
+
+static void on_addr(const struct store_addr *a, void *arg)
+{
+    struct netaddr addr;
+    (void)arg;
+    if (netaddr_parse(a->addr, &addr) < 0)
+        return;
+    rules_addr_put(eng.rules, &addr, a->host, &a->b, clock_now_ms());
+    struct manual *mo = manual_find(a->addr);
+    if (mo)
+        apply_addr_manual(mo, clock_now_ms());
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    uint64_t now = clock_now_ms();
+    (void)fd;
+    (void)what;
+    (void)arg;
+    expire_manual(now);
+    rules_tick(eng.rules, now);
+}
+
+/* ---- Module hooks ---- */
+
+static int engine_start(struct daemon *d)
+{
+    const struct cfg *cfg = d->cfg;
+    struct rules_config rc;
+    char names[1024] = "", err[256];
+
+    memset(&eng, 0, sizeof(eng));
+    eng.d = d;
+    rules_config_default(&rc);
+    rc.defaults = cfg->detect;
+    rc.outage.min_destinations = cfg->outage.min_destinations;
+    rc.outage.share = cfg->outage.share;
+    rc.outage.window_ms = cfg->outage.window_ms;
+    rc.params = params_for;
+    rc.on_change = on_change;
+    rc.hash_seed = clock_mono_ms() ^ (uint64_t)(uintptr_t)&eng;
+    if ((eng.rules = rules_new(&rc)) == NULL) {
+        msg_warn(MOD, "cannot set up the rules");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->postfix.nsyslog_names; i++) {
+        size_t len = strlen(names);
+        snprintf(names + len, sizeof(names) - len, "%s%s", i ? "," : "", cfg->postfix.syslog_names[i]);
+    }
+    if ((eng.parser = logparse_create(names, on_event, NULL)) == NULL) {
+        msg_warn(MOD, "postfix.syslog_names: invalid list \"%s\"", names);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nlogs && eng.nlogs < MAX_LOGS; i++) {
+        char state[4096];
+        struct follower_config fc = {.on_line = on_line};
+        const struct cfg_log *lg = &cfg->logs[i];
+        fc.source = lg->type == CFG_LOG_FILE ? FOLLOW_FILE : lg->type == CFG_LOG_COMMAND ? FOLLOW_COMMAND
+                                                                                            : FOLLOW_FD;
+        fc.path = lg->path;
+        fc.command = lg->command;
+        fc.fd = 0;
+        snprintf(state, sizeof(state), "%s/log%zu.pos", cfg->state_dir, i);
+        fc.state_path = lg->type == CFG_LOG_FILE ? state : NULL;
+        eng.logs[eng.nlogs] = follower_create(d->base, &fc, err, sizeof(err));
+        if (eng.logs[eng.nlogs] == NULL) {
+            msg_warn(MOD, "log %s: %s", lg->path ? lg->path : lg->command ? lg->command : "stdin", err);
+            return -1;
+        }
+        eng.nlogs++;
+    }
+    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual};
+    if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
+        return -1;
+    eng.tick = event_new(d->base, -1, EV_PERSIST, tick_cb, NULL);
+    struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
+    if (eng.tick == NULL || event_add(eng.tick, &tv) < 0)
+        return -1;
+    msg_info(MOD, "site %s: following %zu log%s", cfg->site, eng.nlogs, eng.nlogs == 1 ? "" : "s");
+    return 0;
+}
+
+static void engine_stop(struct daemon *d)
+{
+    (void)d;
+    if (eng.tick)
+        event_free(eng.tick);
+    for (size_t i = 0; i < eng.nlogs; i++)
+        follower_free(eng.logs[i]);
+    astore_stop();
+    if (eng.parser)
+        logparse_free(eng.parser);
+    if (eng.rules)
+        rules_free(eng.rules);
+    memset(&eng, 0, sizeof(eng));
+}
+
+const struct daemon_module engine_module = {
+    .name = "engine",
+    .start = engine_start,
+    .stop = engine_stop,
+};
