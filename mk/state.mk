@@ -1,3 +1,4 @@
 # The daemon's asynchronous link to Redis (relay/store_async.c).
 libmxd_a_SOURCES += relay/store_async.c relay/store_async.h
 libmxd_a_SOURCES += relay/engine.c relay/engine.h
+libmxd_a_SOURCES += relay/routeview.c relay/routeview.h

@@ -14,6 +14,7 @@
 #include "logparse.h"
 #include "msg.h"
 #include "netaddr.h"
+#include "routeview.h"
 #include "rules.h"
 #include "store_async.h"
 
@@ -159,6 +160,30 @@ void engine_route(const char *domain, struct engine_route *out)
         out->why = "every MX address blocked, but no relay is configured";
 }
 
+/* The answer milter threads read (routeview.h). */
+static void publish_view(const char *domain, const struct engine_route *rt)
+{
+    struct routeview_entry e = {0};
+    e.kind = rt->kind == ENGINE_DETOUR ? RV_DETOUR : rt->kind == ENGINE_POLICY ? RV_POLICY : RV_DIRECT;
+    e.policy = rt->policy;
+    snprintf(e.relay, sizeof(e.relay), "%s", rt->relay ? rt->relay->name : "");
+    snprintf(e.reason, sizeof(e.reason), "%s", rt->why);
+    routeview_set(domain, &e);
+}
+
+/* A milter thread met a domain with no answer yet.  What the rules know of
+ * its MX addresses decides now; DNS resolution refines it. */
+static void on_view_request(const char *domain, void *arg)
+{
+    char norm[DOMAIN_MAXLEN + 1];
+    struct engine_route rt;
+    (void)arg;
+    if (domain_normalize(domain, strlen(domain), norm, sizeof(norm)) < 0)
+        return;
+    engine_route(norm, &rt);
+    publish_view(norm, &rt);
+}
+
 /* Publishes the domain's route and record after a change. */
 static void reroute(const char *domain)
 {
@@ -182,6 +207,7 @@ static void reroute(const char *domain)
                                     netaddr_format(&v.mx[i], buf, sizeof(buf)));
     }
     astore_domain_put(&rec);
+    publish_view(domain, &rt);
 }
 
 /* ---- Rules events ---- */
@@ -363,6 +389,10 @@ static int engine_start(struct daemon *d)
         }
         eng.nlogs++;
     }
+    if (routeview_start(d->base, on_view_request, NULL) < 0) {
+        msg_warn(MOD, "cannot set up the route view");
+        return -1;
+    }
     struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
@@ -382,6 +412,7 @@ static void engine_stop(struct daemon *d)
     for (size_t i = 0; i < eng.nlogs; i++)
         follower_free(eng.logs[i]);
     astore_stop();
+    routeview_stop();
     if (eng.parser)
         logparse_free(eng.parser);
     if (eng.rules)
