@@ -36,6 +36,9 @@ void msg_set_capture(msg_capture_fn fn)
 }
 
 static void emit(int pri, const char *module, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void emit(int pri, const char *module, const char *fmt, va_list ap)
 {
     char text[2048];
 

@@ -1,0 +1,827 @@
+/*
+ * logparse - see logparse.h for the interface and the lines it reads.
+ *
+ * logparse_line() checks a line's bounds, parses its header (timestamp,
+ * host, NAME/PROGRAM[PID]) and passes the message to one of two paths:
+ *   on_statement()  a line that is not a status line: one connection
+ *                   attempt, failed (CONNECT_FAIL) or answered (REPLY);
+ *   on_status()     a per-recipient status line: links the attempts of its
+ *                   delivery and reports what no earlier line did.
+ * Both use classify(), which matches only the leading words that Postfix
+ * itself writes ("connect to H[A]:P: ", "lost connection with H[A] while
+ * ...") and never looks inside the text that follows them.
+ *
+ * Per-process slots.  A failure line carries no queue id: it belongs to the
+ * next status line of the same process (host, service tag and pid).  A slot
+ * is open while failures accumulate and closed once a status line has taken
+ * them.  Further status lines of the same queue id within SAME_DELIVERY_MS
+ * (one per recipient) are the same delivery: they share the list and repeat
+ * no event.  The next statement of the process opens a new list.  Slots are
+ * 4-way set-associative over LOGPARSE_PIDS entries; a set's least recently
+ * used slot is reused when it is full.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "logparse.h"
+
+#define NAME_MAX_LEN 47
+#define WAYS 4
+#define SETS (LOGPARSE_PIDS / WAYS)
+#define YEAR_SLACK_MS (24LL * 3600 * 1000)      /* lines may lead "now" by this */
+#define YEAR_BACK_MS (300LL * 24 * 3600 * 1000) /* older: maybe next year's */
+#define SAME_DELIVERY_MS 10000
+#define RCPT_MAX 512
+#define BRACKET_MAX 255         /* inside H[...]: an address or a socket path */
+
+enum program { PROG_NONE, PROG_SMTP, PROG_ERROR };
+enum verdict { V_NONE = 0, V_UNKNOWN, V_FAIL, V_REPLY, V_REPEAT };
+
+struct cur {
+    const char *p, *end;
+};
+
+struct header {
+    uint64_t time_ms;
+    const char *host, *tag;
+    size_t host_len, tag_len;
+    uint32_t pid;
+};
+
+/* What classify() found at the start of a Postfix statement. */
+struct finding {
+    enum verdict v;
+    enum fail_kind kind;
+    const char *host;           /* H of H[A]; NULL when the text named none */
+    size_t host_len;
+    int have_addr;
+    struct netaddr addr;
+    uint16_t port;
+};
+
+struct status_fields {
+    const char *rcpt, *relay, *dsn, *text;
+    size_t rcpt_len, relay_len, dsn_len, text_len;
+    enum logparse_status status;
+};
+
+struct slot {
+    uint64_t key;               /* hash of host and tag; 0: free */
+    uint32_t pid;
+    uint64_t used;              /* LRU stamp */
+    int closed;
+    uint64_t closed_ms;         /* time of the status line that closed it */
+    char qid[LOGPARSE_QUEUE_ID_MAX];
+    int have_reply;             /* last REPLY address of this delivery */
+    struct netaddr reply;
+    unsigned n, lost;
+    struct logparse_attempt att[LOGPARSE_MAX_ATTEMPTS];
+};
+
+struct logparse {
+    logparse_event_fn fn;
+    void *arg;
+    unsigned nnames;
+    char names[LOGPARSE_MAX_NAMES][NAME_MAX_LEN + 1];
+    size_t name_len[LOGPARSE_MAX_NAMES];
+    uint64_t pinned_ms;         /* logparse_set_now(); 0: follow the clock */
+    int64_t now_ms;             /* the reference time and its local year */
+    int now_year;
+    struct {                    /* the last syslog minute resolved */
+        int valid, mon, mday, hour, min;
+        int64_t ms;
+    } tcache;
+    uint64_t seq;
+    struct logparse_stats stats;
+    struct logparse_event ev;
+    struct slot slots[LOGPARSE_PIDS];
+};
+
+/* Cursor primitives: each checks the bound before it reads. */
+
+static int lit(struct cur *c, const char *s, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
+        return 0;
+    c->p += n;
+    return 1;
+}
+#define LIT(c, s) lit((c), (s), sizeof(s) - 1)
+
+/* min..max digits, not followed by another; consumes nothing on failure. */
+static int number(struct cur *c, unsigned min, unsigned max, uint64_t *v)
+{
+    const char *p = c->p;
+    unsigned n = 0;
+
+    *v = 0;
+    while (p < c->end && n < max && isdigit((unsigned char)*p)) {
+        *v = *v * 10 + (uint64_t)(*p++ - '0');
+        n++;
+    }
+    if (n < min || (p < c->end && isdigit((unsigned char)*p)))
+        return -1;
+    c->p = p;
+    return 0;
+}
+
+/* A run of bytes up to stop (or a space), 1..max long; 0 or -1. */
+static int token(struct cur *c, char stop, size_t max, const char **s, size_t *n)
+{
+    const char *p = c->p;
+
+    while (p < c->end && *p != stop && (unsigned char)*p > ' ' && *p != 0x7f)
+        p++;
+    if (p == c->p || (size_t)(p - c->p) > max)
+        return -1;
+    *s = c->p;
+    *n = (size_t)(p - c->p);
+    c->p = p;
+    return 0;
+}
+
+/* Time.  Zone-less stamps are local time, and their year is inferred. */
+
+/* ms of a calendar minute, UTC or local; -1 for dates like Feb 30. */
+static int64_t civil_minute(int year, int mon, int mday, int hour, int min, int utc)
+{
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon, .tm_mday = mday,
+                    .tm_hour = hour, .tm_min = min, .tm_isdst = -1};
+    time_t t = utc ? timegm(&tm) : mktime(&tm);
+
+    if (t == (time_t)-1 || t < 0 || tm.tm_mon != mon || tm.tm_mday != mday)
+        return -1;
+    return (int64_t)t * 1000;
+}
+
+static void set_reference(struct logparse *lp, uint64_t now_ms)
+{
+    time_t t = (time_t)(now_ms / 1000);
+    struct tm tm;
+
+    lp->now_ms = (int64_t)now_ms;
+    lp->now_year = localtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
+}
+
+static int64_t syslog_minute(struct logparse *lp, int mon, int mday, int hour, int min)
+{
+    int64_t t, next;
+
+    if (lp->tcache.valid && lp->tcache.mon == mon && lp->tcache.mday == mday
+        && lp->tcache.hour == hour && lp->tcache.min == min)
+        return lp->tcache.ms;
+    if (lp->pinned_ms == 0)
+        set_reference(lp, clock_now_ms());      /* once per new minute in the log */
+    t = civil_minute(lp->now_year, mon, mday, hour, min, 0);
+    if (t < 0 || t > lp->now_ms + YEAR_SLACK_MS) {
+        t = civil_minute(lp->now_year - 1, mon, mday, hour, min, 0);    /* Dec in Jan */
+    } else if (lp->now_ms - t > YEAR_BACK_MS) {
+        next = civil_minute(lp->now_year + 1, mon, mday, hour, min, 0);
+        if (next >= 0 && next <= lp->now_ms + YEAR_SLACK_MS)
+            t = next;                                                   /* Jan on Dec 31 */
+    }
+    if (t >= 0) {
+        lp->tcache.valid = 1;
+        lp->tcache.mon = mon, lp->tcache.mday = mday;
+        lp->tcache.hour = hour, lp->tcache.min = min;
+        lp->tcache.ms = t;
+    }
+    return t;
+}
+
+/* "HH:MM:SS[.frac]" into seconds and milliseconds. */
+static int clock_part(struct cur *c, uint64_t *hh, uint64_t *mm, uint64_t *ss, uint64_t *ms)
+{
+    const char *frac;
+
+    if (number(c, 2, 2, hh) < 0 || !LIT(c, ":") || number(c, 2, 2, mm) < 0
+        || !LIT(c, ":") || number(c, 2, 2, ss) < 0 || *hh > 23 || *mm > 59 || *ss > 60)
+        return -1;
+    *ms = 0;
+    if (!LIT(c, "."))
+        return 0;
+    frac = c->p;                /* 1..9 digits; the first three are the ms */
+    for (unsigned scale = 100; c->p < c->end && c->p - frac < 9 && isdigit((unsigned char)*c->p);
+         c->p++, scale /= 10)
+        *ms += (uint64_t)(*c->p - '0') * scale;
+    return c->p > frac ? 0 : -1;
+}
+
+static int syslog_time(struct logparse *lp, struct cur *c, uint64_t *out)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    uint64_t mday, hh, mm, ss, ms;
+    int64_t minute;
+    int mon;
+
+    if (c->end - c->p < 15)
+        return -1;
+    for (mon = 0; mon < 12 && memcmp(c->p, months + 3 * mon, 3) != 0; mon++)
+        ;
+    if (mon == 12)
+        return -1;
+    c->p += 3;
+    if (!LIT(c, " "))
+        return -1;
+    (void)LIT(c, " ");          /* "Nov  3" */
+    if (number(c, 1, 2, &mday) < 0 || mday < 1 || mday > 31 || !LIT(c, " ")
+        || clock_part(c, &hh, &mm, &ss, &ms) < 0)
+        return -1;
+    minute = syslog_minute(lp, mon, (int)mday, (int)hh, (int)mm);
+    if (minute < 0)
+        return -1;
+    *out = (uint64_t)minute + ss * 1000 + ms;
+    return 0;
+}
+
+/* RFC 3339: 2026-11-23T11:02:03[.123456](Z|+hh:mm|+hhmm|nothing: local). */
+static int iso_time(struct cur *c, uint64_t *out)
+{
+    uint64_t y, mo, d, hh, mm, ss, ms, oh = 0, om = 0;
+    int64_t t, sign = 0;
+
+    if (number(c, 4, 4, &y) < 0 || y < 1970 || !LIT(c, "-") || number(c, 2, 2, &mo) < 0
+        || mo < 1 || mo > 12 || !LIT(c, "-") || number(c, 2, 2, &d) < 0 || d < 1 || d > 31
+        || !LIT(c, "T") || clock_part(c, &hh, &mm, &ss, &ms) < 0)
+        return -1;
+    if (LIT(c, "Z")) {
+        sign = 1;
+    } else if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
+        sign = *c->p++ == '-' ? -1 : 1;
+        if (number(c, 4, 4, &oh) == 0)          /* +hhmm */
+            om = oh % 100, oh /= 100;
+        else if (number(c, 2, 2, &oh) < 0 || !LIT(c, ":") || number(c, 2, 2, &om) < 0)
+            return -1;                          /* not +hh:mm either */
+        if (oh > 23 || om > 59)
+            return -1;
+    }
+    t = civil_minute((int)y, (int)mo - 1, (int)d, (int)hh, (int)mm, sign != 0);
+    if (t < 0)
+        return -1;
+    t += (int64_t)(ss * 1000 + ms) - sign * (int64_t)(oh * 3600 + om * 60) * 1000;
+    if (t < 0)
+        return -1;
+    *out = (uint64_t)t;
+    return 0;
+}
+
+/* "TIMESTAMP HOST TAG[PID]: " */
+static int parse_header(struct logparse *lp, struct cur *c, struct header *h)
+{
+    uint64_t pid;
+    int rc;
+
+    if (c->p == c->end)
+        return -1;
+    rc = isdigit((unsigned char)*c->p) ? iso_time(c, &h->time_ms) : syslog_time(lp, c, &h->time_ms);
+    if (rc < 0 || !LIT(c, " ")
+        || token(c, ' ', LOGPARSE_HOST_MAX, &h->host, &h->host_len) < 0 || !LIT(c, " ")
+        || token(c, '[', LOGPARSE_SERVICE_MAX - 1, &h->tag, &h->tag_len) < 0
+        || !LIT(c, "[") || number(c, 1, 10, &pid) < 0 || pid == 0 || pid > 0x7fffffff
+        || !LIT(c, "]: "))
+        return -1;
+    h->pid = (uint32_t)pid;
+    return 0;
+}
+
+static enum program match_service(const struct logparse *lp, const struct header *h)
+{
+    const char *slash = memrchr(h->tag, '/', h->tag_len), *prog;
+    size_t name_len, prog_len;
+    enum program kind;
+
+    if (slash == NULL || slash == h->tag)
+        return PROG_NONE;
+    name_len = (size_t)(slash - h->tag);
+    prog = slash + 1;
+    prog_len = h->tag_len - name_len - 1;
+    if (prog_len == 4 && (memcmp(prog, "smtp", 4) == 0 || memcmp(prog, "lmtp", 4) == 0))
+        kind = PROG_SMTP;
+    else if (prog_len == 5 && (memcmp(prog, "error", 5) == 0 || memcmp(prog, "retry", 5) == 0))
+        kind = PROG_ERROR;
+    else
+        return PROG_NONE;
+    for (unsigned i = 0; i < lp->nnames; i++) {
+        size_t n = lp->name_len[i];
+        if (memcmp(h->tag, lp->names[i], n < name_len ? n : name_len) == 0
+            && (n == name_len || (n < name_len && h->tag[n] == '/')))
+            return kind;
+    }
+    return PROG_NONE;
+}
+
+/* Postfix queue ids: short (upper-case hex) or long (no vowels). */
+static int queue_id(struct cur *c, char *out)
+{
+    const char *s;
+    size_t n;
+    int hex = 1, novowel = 1;
+
+    if (token(c, ':', LOGPARSE_QUEUE_ID_MAX - 1, &s, &n) < 0 || n < 5 || !LIT(c, ": "))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!isalnum(ch))
+            return -1;
+        hex &= isdigit(ch) || (ch >= 'A' && ch <= 'F');
+        novowel &= strchr("AEIOUaeiou", ch) == NULL;
+    }
+    if (!hex && !novowel)
+        return -1;
+    memcpy(out, s, n);
+    out[n] = 0;
+    return 0;
+}
+
+/* "HOST[ADDR]" with an optional ":PORT"; have_addr only for an IP address. */
+static int namaddr(struct cur *c, struct finding *f)
+{
+    const char *in;
+    size_t in_len;
+    uint64_t port;
+
+    if (token(c, '[', LOGPARSE_HOST_MAX, &f->host, &f->host_len) < 0 || !LIT(c, "[")
+        || token(c, ']', BRACKET_MAX, &in, &in_len) < 0 || !LIT(c, "]"))
+        return -1;
+    f->have_addr = netaddr_parse_len(in, in_len, &f->addr) == 0;
+    if (c->end - c->p >= 2 && c->p[0] == ':' && isdigit((unsigned char)c->p[1])) {
+        c->p++;
+        if (number(c, 1, 5, &port) < 0 || port == 0 || port > 65535)
+            return -1;
+        f->port = (uint16_t)port;
+    }
+    return 0;
+}
+
+static enum fail_kind connect_reason(struct cur *c)
+{
+    static const struct {
+        const char *text;
+        enum fail_kind kind;
+    } reasons[] = {
+        {"Connection timed out", FAIL_TIMEOUT},
+        {"Operation timed out", FAIL_TIMEOUT},
+        {"Connection refused", FAIL_REFUSED},
+        {"No route to host", FAIL_UNREACH},
+        {"Network is unreachable", FAIL_UNREACH},
+        {"Host is unreachable", FAIL_UNREACH},
+        {"Host is down", FAIL_UNREACH},
+        {"Network is down", FAIL_UNREACH},
+        {"read timeout", FAIL_GREETING},        /* Postfix < 2.3 */
+        {"server dropped connection without sending the initial SMTP greeting", FAIL_GREETING},
+    };
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+        if (lit(c, reasons[i].text, strlen(reasons[i].text)))
+            return reasons[i].kind;
+    return FAIL_NONE;
+}
+
+/* Reads the leading words of a Postfix statement; never the text after. */
+static void classify(struct cur c, struct finding *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (LIT(&c, "connect to ")) {
+        if (namaddr(&c, f) < 0 || !LIT(&c, ": "))
+            return;
+        if (LIT(&c, "server refused mail service"))     /* a 4xx greeting */
+            f->v = V_REPLY;
+        else if ((f->kind = connect_reason(&c)) != FAIL_NONE)
+            f->v = V_FAIL;
+        else
+            f->v = V_UNKNOWN;
+    } else if (LIT(&c, "lost connection with ")) {
+        if (namaddr(&c, f) < 0)
+            return;
+        if (LIT(&c, " while receiving the initial server greeting"))
+            f->v = V_FAIL, f->kind = FAIL_GREETING;
+        else if (LIT(&c, " while "))
+            f->v = V_REPLY;
+    } else if (LIT(&c, "conversation with ")) {
+        if (namaddr(&c, f) < 0)
+            return;
+        if (LIT(&c, " timed out while receiving the initial server greeting"))
+            f->v = V_FAIL, f->kind = FAIL_GREETING;
+        else if (LIT(&c, " timed out while "))
+            f->v = V_REPLY;
+    } else if (LIT(&c, "host ")) {
+        if (namaddr(&c, f) == 0 && (LIT(&c, " said: ") || LIT(&c, " refused to talk to me")))
+            f->v = V_REPLY;
+    } else if (LIT(&c, "SSL_connect error to ")) {
+        struct cur save = c;
+        if (namaddr(&c, f) < 0 || !LIT(&c, ": ")) {
+            memset(f, 0, sizeof(*f));   /* old form without [ADDR] */
+            c = save;
+        }
+        f->v = V_FAIL, f->kind = FAIL_TLS;
+    } else if (LIT(&c, "Cannot start TLS: handshake failure")) {
+        f->v = V_FAIL, f->kind = FAIL_TLS;
+    } else if (LIT(&c, "delivery temporarily suspended: ")) {
+        f->v = V_REPEAT;
+    } else if ((LIT(&c, "Verified ") || LIT(&c, "Trusted ") || LIT(&c, "Untrusted ")
+                || LIT(&c, "Anonymous ")) && LIT(&c, "TLS connection established to ")) {
+        if (namaddr(&c, f) == 0)
+            f->v = V_REPLY;
+    }
+}
+
+/* "<address>", skipping quoted strings: a '>' inside quotes is not the end. */
+static int angle(struct cur *c, const char **s, size_t *n)
+{
+    int quoted = 0;
+
+    if (!LIT(c, "<"))
+        return -1;
+    for (const char *p = c->p; p < c->end; p++) {
+        if (quoted) {
+            if (*p == '\\') {
+                if (++p == c->end)
+                    break;
+            } else if (*p == '"') {
+                quoted = 0;
+            }
+        } else if (*p == '"') {
+            quoted = 1;
+        } else if (*p == '>') {
+            *s = c->p;
+            *n = (size_t)(p - c->p);
+            c->p = p + 1;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* "to=<R>[, orig_to=<O>], relay=X[, key=value...], status=WORD[ (TEXT)]" */
+static int parse_status(struct cur *c, struct status_fields *sf)
+{
+    static const char *const words[] = {"sent", "deferred", "bounced", "deliverable",
+                                        "undeliverable"};
+    const char *key, *val, *ignore;
+    size_t key_len, val_len, ignore_len;
+
+    memset(sf, 0, sizeof(*sf));
+    if (!LIT(c, "to=") || angle(c, &sf->rcpt, &sf->rcpt_len) < 0)
+        return -1;
+    for (;;) {
+        if (!LIT(c, ", ") || token(c, '=', 16, &key, &key_len) < 0 || !LIT(c, "="))
+            return -1;
+        if (key_len == 7 && memcmp(key, "orig_to", 7) == 0) {
+            if (angle(c, &ignore, &ignore_len) < 0)
+                return -1;
+            continue;
+        }
+        if (token(c, ',', key_len == 6 && memcmp(key, "status", 6) == 0 ? 16 : BRACKET_MAX + 64,
+                  &val, &val_len) < 0)
+            return -1;
+        if (key_len == 5 && memcmp(key, "relay", 5) == 0) {
+            sf->relay = val, sf->relay_len = val_len;
+        } else if (key_len == 3 && memcmp(key, "dsn", 3) == 0) {
+            sf->dsn = val, sf->dsn_len = val_len;
+        } else if (key_len == 6 && memcmp(key, "status", 6) == 0) {
+            sf->status = LOGPARSE_OTHER;
+            for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+                if (strlen(words[i]) == val_len && memcmp(val, words[i], val_len) == 0)
+                    sf->status = (enum logparse_status)i;
+            break;
+        }
+    }
+    if (sf->relay == NULL)
+        return -1;
+    sf->text = c->end;
+    if (c->p < c->end) {
+        if (!LIT(c, " ("))
+            return -1;
+        sf->text = c->p;
+        sf->text_len = (size_t)(c->end - c->p);
+        if (sf->text_len > 0 && sf->text[sf->text_len - 1] == ')')
+            sf->text_len--;     /* absent when the line was truncated */
+    }
+    return 0;
+}
+
+/* Per-process slots. */
+
+static uint64_t process_key(const struct header *h)
+{
+    uint64_t x = 1469598103934665603ULL;    /* FNV-1a over "host tag" */
+
+    for (size_t i = 0; i < h->host_len; i++)
+        x = (x ^ (unsigned char)h->host[i]) * 1099511628211ULL;
+    x = (x ^ ' ') * 1099511628211ULL;
+    for (size_t i = 0; i < h->tag_len; i++)
+        x = (x ^ (unsigned char)h->tag[i]) * 1099511628211ULL;
+    return x ? x : 1;
+}
+
+static struct slot *slot_get(struct logparse *lp, const struct header *h)
+{
+    uint64_t key = process_key(h);
+    uint64_t mix = (key ^ h->pid) * 0x9E3779B97F4A7C15ULL;
+    struct slot *set = lp->slots + (size_t)((mix >> 32) % SETS) * WAYS;
+    struct slot *victim = set;
+
+    for (int w = 0; w < WAYS; w++) {
+        if (set[w].key == key && set[w].pid == h->pid) {
+            set[w].used = ++lp->seq;
+            return &set[w];
+        }
+        if (set[w].used < victim->used)
+            victim = &set[w];
+    }
+    if (victim->key != 0 && !victim->closed && victim->n > 0)
+        lp->stats.evicted++;
+    memset(victim, 0, sizeof(*victim));
+    victim->key = key;
+    victim->pid = h->pid;
+    victim->used = ++lp->seq;
+    victim->closed = 1;         /* the first statement starts a fresh list */
+    return victim;
+}
+
+static void slot_open(struct slot *s)
+{
+    if (s->closed) {
+        s->closed = 0;
+        s->n = s->lost = 0;
+        s->have_reply = 0;
+        s->qid[0] = 0;
+    }
+}
+
+static int slot_has(const struct slot *s, const struct finding *f)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (s->att[i].kind == f->kind && netaddr_equal(&s->att[i].addr, &f->addr))
+            return 1;
+    return 0;
+}
+
+static void slot_add(struct slot *s, const struct finding *f, uint64_t time_ms)
+{
+    if (s->n == LOGPARSE_MAX_ATTEMPTS) {
+        s->lost++;
+        return;
+    }
+    s->att[s->n].addr = f->addr;
+    s->att[s->n].port = f->port;
+    s->att[s->n].kind = f->kind;
+    s->att[s->n].time_ms = time_ms;
+    s->n++;
+}
+
+/* Events: one struct, reset per event, handed to the callback. */
+
+static struct logparse_event *ev_start(struct logparse *lp, enum logparse_type type,
+                                       const struct header *h, const char *qid,
+                                       const struct finding *server)
+{
+    struct logparse_event *ev = &lp->ev;
+
+    memset(ev, 0, offsetof(struct logparse_event, attempts));
+    ev->type = type;
+    ev->time_ms = h->time_ms;
+    ev->pid = h->pid;
+    memcpy(ev->service, h->tag, h->tag_len);
+    memcpy(ev->queue_id, qid, sizeof(ev->queue_id));    /* same size, terminated */
+    if (server->host)
+        memcpy(ev->host, server->host, server->host_len);
+    ev->have_addr = server->have_addr;
+    ev->addr = server->addr;
+    ev->port = server->port;
+    return ev;
+}
+
+static int emit(struct logparse *lp, const char *text, size_t text_len)
+{
+    lp->ev.text = text;
+    lp->ev.text_len = text_len;
+    lp->stats.events[lp->ev.type]++;
+    lp->fn(&lp->ev, lp->arg);
+    return 1;
+}
+
+/* A CONNECT_FAIL or REPLY about the server in f. */
+static int emit_server(struct logparse *lp, const struct header *h, const char *qid,
+                       const struct finding *f, int derived, const char *text, size_t len)
+{
+    struct logparse_event *ev = ev_start(lp, f->v == V_FAIL ? LOGPARSE_CONNECT_FAIL
+                                                            : LOGPARSE_REPLY, h, qid, f);
+    ev->kind = f->v == V_FAIL ? f->kind : FAIL_NONE;
+    ev->derived = derived;
+    return emit(lp, text, len);
+}
+
+/* One REPLY per address per delivery: 1 when a is new to this one. */
+static int reply_is_new(struct slot *s, const struct netaddr *a)
+{
+    if (s->have_reply && netaddr_equal(&s->reply, a))
+        return 0;
+    s->have_reply = 1;
+    s->reply = *a;
+    return 1;
+}
+
+/* A statement that is not a status line: at most one event. */
+static int on_statement(struct logparse *lp, const struct header *h, const char *qid,
+                        struct cur body)
+{
+    struct finding f;
+    struct slot *s;
+
+    classify(body, &f);
+    lp->stats.unclassified += f.v == V_UNKNOWN;
+    if ((f.v != V_FAIL && f.v != V_REPLY) || !f.have_addr)
+        return 0;
+    s = slot_get(lp, h);
+    slot_open(s);
+    if (f.v == V_FAIL)
+        slot_add(s, &f, h->time_ms);
+    else if (!reply_is_new(s, &f.addr))
+        return 0;
+    return emit_server(lp, h, qid, &f, 0, body.p, (size_t)(body.end - body.p));
+}
+
+/* Starts a STATUS event: the relay as its server, the recipient's domain. */
+static struct logparse_event *status_start(struct logparse *lp, const struct header *h,
+                                           const char *qid, const struct status_fields *sf,
+                                           const struct finding *relay)
+{
+    struct logparse_event *ev = ev_start(lp, LOGPARSE_STATUS, h, qid, relay);
+    char rcpt[RCPT_MAX];
+
+    ev->status = sf->status;
+    if (sf->rcpt_len < sizeof(rcpt)) {
+        memcpy(rcpt, sf->rcpt, sf->rcpt_len);
+        rcpt[sf->rcpt_len] = 0;
+        if (domain_of_address(rcpt, ev->rcpt_domain, sizeof(ev->rcpt_domain)) < 0)
+            ev->rcpt_domain[0] = 0;
+    }
+    if (sf->dsn && sf->dsn_len < sizeof(ev->dsn))
+        memcpy(ev->dsn, sf->dsn, sf->dsn_len);
+    return ev;
+}
+
+static int on_status(struct logparse *lp, const struct header *h, const char *qid,
+                     struct cur body, int repeat)
+{
+    struct status_fields sf;
+    struct finding f, relay = {0};
+    struct logparse_event *ev;
+    struct slot *s;
+    int n = 0, same;
+
+    if (parse_status(&body, &sf) < 0) {
+        lp->stats.malformed++;
+        return -1;
+    }
+    if (!(sf.relay_len == 4 && memcmp(sf.relay, "none", 4) == 0)) {
+        struct cur rc = {sf.relay, sf.relay + sf.relay_len};
+        if (namaddr(&rc, &relay) < 0 || rc.p != rc.end)
+            memset(&relay, 0, sizeof(relay));   /* "local", "virtual", ... */
+    }
+    classify((struct cur){sf.text, sf.text + sf.text_len}, &f);
+    if (repeat || f.v == V_REPEAT) {
+        status_start(lp, h, qid, &sf, &relay)->repeat = 1;
+        return emit(lp, sf.text, sf.text_len);
+    }
+
+    s = slot_get(lp, h);
+    same = s->closed && strcmp(s->qid, qid) == 0
+           && (h->time_ms > s->closed_ms ? h->time_ms - s->closed_ms
+                                         : s->closed_ms - h->time_ms) <= SAME_DELIVERY_MS;
+    if (!same)
+        slot_open(s);           /* a closed list belongs to an earlier delivery */
+    if (f.v == V_FAIL && f.host == NULL && relay.have_addr) {
+        enum fail_kind kind = f.kind;   /* "Cannot start TLS": the relay's */
+        f = relay;
+        f.v = V_FAIL;
+        f.kind = kind;
+    }
+    if (f.v == V_FAIL) {
+        if (f.have_addr && !same && !slot_has(s, &f)) {
+            slot_add(s, &f, h->time_ms);
+            n += emit_server(lp, h, qid, &f, 1, sf.text, sf.text_len);
+        }
+    } else if (f.v != V_UNKNOWN) {      /* any session proves the path */
+        const struct finding *ep = f.v == V_REPLY && f.have_addr ? &f
+                                   : relay.have_addr ? &relay : NULL;
+        if (ep && reply_is_new(s, &ep->addr))
+            n += emit_server(lp, h, qid, ep, 0, sf.text, sf.text_len);
+    }
+
+    ev = status_start(lp, h, qid, &sf, &relay);
+    ev->kind = f.v == V_FAIL ? f.kind : FAIL_NONE;
+    ev->nattempts = s->n;
+    ev->attempts_lost = s->lost;
+    memcpy(ev->attempts, s->att, s->n * sizeof(s->att[0]));
+    n += emit(lp, sf.text, sf.text_len);
+
+    s->closed = 1;
+    s->closed_ms = h->time_ms;
+    memcpy(s->qid, qid, sizeof(s->qid));
+    return n;
+}
+
+int logparse_line(struct logparse *lp, const char *line, size_t len)
+{
+    struct header h;
+    struct cur c, q;
+    char qid[LOGPARSE_QUEUE_ID_MAX] = "";
+    enum program prog;
+
+    lp->stats.lines++;
+    if (len > 0 && line[len - 1] == '\n')
+        len--;
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (len > LOGPARSE_LINE_MAX) {
+        lp->stats.too_long++;
+        return -1;
+    }
+    c.p = line;
+    c.end = line + len;
+    if (memchr(line, 0, len) != NULL || parse_header(lp, &c, &h) < 0) {
+        lp->stats.malformed++;
+        return -1;
+    }
+    if ((prog = match_service(lp, &h)) == PROG_NONE) {
+        lp->stats.foreign++;
+        return 0;
+    }
+    q = c;
+    if (queue_id(&q, qid) == 0) {
+        c = q;
+        if (c.end - c.p >= 4 && memcmp(c.p, "to=<", 4) == 0)
+            return on_status(lp, &h, qid, c, prog == PROG_ERROR);
+    }
+    return prog == PROG_SMTP ? on_statement(lp, &h, qid, c) : 0;
+}
+
+struct logparse *logparse_create(const char *syslog_names, logparse_event_fn fn, void *arg)
+{
+    struct logparse *lp;
+    const char *p;
+
+    if (fn == NULL || (lp = calloc(1, sizeof(*lp))) == NULL)
+        return NULL;
+    lp->fn = fn;
+    lp->arg = arg;
+    for (p = syslog_names ? syslog_names : "postfix"; *p;) {
+        size_t n = strcspn(p, ", \t");
+        if (n > 0) {
+            if (n > NAME_MAX_LEN || lp->nnames == LOGPARSE_MAX_NAMES || p[n - 1] == '/'
+                || p[0] == '/')
+                goto bad;
+            for (size_t i = 0; i < n; i++)
+                if (!isalnum((unsigned char)p[i]) && strchr("._/-", p[i]) == NULL)
+                    goto bad;
+            memcpy(lp->names[lp->nnames], p, n);
+            lp->name_len[lp->nnames++] = n;
+        }
+        p += n;
+        p += strspn(p, ", \t");
+    }
+    if (lp->nnames == 0)
+        goto bad;
+    logparse_set_now(lp, 0);
+    return lp;
+bad:
+    free(lp);
+    return NULL;
+}
+
+void logparse_free(struct logparse *lp)
+{
+    free(lp);
+}
+
+void logparse_set_now(struct logparse *lp, uint64_t now_ms)
+{
+    lp->pinned_ms = now_ms;
+    set_reference(lp, now_ms ? now_ms : clock_now_ms());
+    lp->tcache.valid = 0;
+}
+
+const struct logparse_stats *logparse_stats(const struct logparse *lp)
+{
+    return &lp->stats;
+}
+
+const char *logparse_type_name(enum logparse_type type)
+{
+    static const char *const names[] = {"none", "connect_fail", "reply", "status"};
+    return (unsigned)type < LOGPARSE_TYPE_COUNT ? names[type] : "unknown";
+}
+
+const char *logparse_status_name(enum logparse_status status)
+{
+    static const char *const names[] = {"sent", "deferred", "bounced", "deliverable",
+                                        "undeliverable", "other"};
+    return (unsigned)status <= LOGPARSE_OTHER ? names[status] : "unknown";
+}
