@@ -202,9 +202,17 @@ static void reroute(const char *domain)
     rec.since_ms = clock_now_ms();
     if (rules_domain_get(eng.rules, domain, &v) == 0) {
         size_t len = 0;
-        for (size_t i = 0; i < v.nmx && len + NETADDR_STRLEN + 2 < sizeof(rec.mx); i++)
-            len += (size_t)snprintf(rec.mx + len, sizeof(rec.mx) - len, "%s%s", i ? " " : "",
-                                    netaddr_format(&v.mx[i], buf, sizeof(buf)));
+        for (size_t i = 0; i < v.nmx && len < sizeof(rec.mx); i++) {
+            struct rules_addr_view av;
+            const char *host = rules_addr_get(eng.rules, &v.mx[i], &av) == 0 && av.host[0] ? av.host : "";
+            int w = snprintf(rec.mx + len, sizeof(rec.mx) - len, "%s%s[%s]", i ? " " : "", host,
+                             netaddr_format(&v.mx[i], buf, sizeof(buf)));
+            if (w < 0 || (size_t)w >= sizeof(rec.mx) - len) {
+                rec.mx[len] = 0;    /* keep whole entries only */
+                break;
+            }
+            len += (size_t)w;
+        }
     }
     astore_domain_put(&rec);
     publish_view(domain, &rt);

@@ -1,2 +1,137 @@
+/*
+ * mxdetourd - the mxdetour daemon: options, configuration check, and the
+ * list of modules; the life of the process is in daemon.c.
+ *
+ * usage: mxdetourd [-fhtv] [-c file] [-p pidfile]
+ *
+ *   -c file     configuration file (default CFG_DEFAULT_FILE)
+ *   -t          check the configuration and exit: every error as one
+ *               "FILE:LINE: what is wrong" line on stderr
+ *   -f          stay in the foreground and log to stderr
+ *   -p pidfile  overrides pid_file
+ *   -v          more logging (repeatable)
+ *   -h          this help
+ *
+ * Exit status: DAEMON_EXIT_* in daemon.h, documented in mxdetourd(8).
+ * The event_base is created here, after the process has detached, and is
+ * the only one: every module runs on it.
+ */
 #include "config.h"
-int main(void){return 0;}
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "cfg.h"
+#include "daemon.h"
+#include "engine.h"
+#include "msg.h"
+
+/*
+ * The modules, in start order: a module comes after the modules it calls,
+ * so the state store opens first and the milter last; stop runs backwards.
+ */
+static const struct daemon_module *const modules[] = {
+    &engine_module,             /* Redis link, log followers, rules, route view */
+    NULL
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: mxdetourd [-fhtv] [-c file] [-p pidfile]\n"
+            "  -c file     configuration file (default %s)\n"
+            "  -t          check the configuration and exit\n"
+            "  -f          run in the foreground, log to stderr\n"
+            "  -p pidfile  pid file (overrides pid_file)\n"
+            "  -v          verbose logging (repeat for more)\n"
+            "  -h          show this help\n", CFG_DEFAULT_FILE);
+}
+
+/* Loads file; on errors prints them, one per line, and returns NULL. */
+static struct cfg *load(const char *file)
+{
+    struct cfg_errors errors = {0};
+    struct cfg *cfg = cfg_load(file, &errors);
+
+    for (size_t i = 0; i < errors.count; i++)
+        fprintf(stderr, "%s\n", errors.text[i]);
+    fflush(stderr);
+    cfg_errors_clear(&errors);
+    return cfg;
+}
+
+int main(int argc, char **argv)
+{
+    const char *file = CFG_DEFAULT_FILE, *pid_file = NULL;
+    int check = 0, flags = 0, ch, status;
+    struct daemon d;
+    struct cfg *cfg;
+
+    msg_open("mxdetourd", MSG_STDERR, LOG_MAIL);
+    while ((ch = getopt(argc, argv, "c:fhp:tv")) != -1) {
+        switch (ch) {
+        case 'c':
+            file = optarg;
+            break;
+        case 'f':
+            flags |= DAEMON_FOREGROUND;
+            break;
+        case 'h':
+            usage(stdout);
+            return DAEMON_EXIT_OK;
+        case 'p':
+            pid_file = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        default:
+            usage(stderr);
+            return DAEMON_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mxdetourd: unexpected argument \"%s\"\n", argv[optind]);
+        usage(stderr);
+        return DAEMON_EXIT_USAGE;
+    }
+
+    if ((cfg = load(file)) == NULL) {
+        if (check)
+            return DAEMON_EXIT_CONFIG;
+        msg_fatal("daemon", "configuration %s has errors; not started", file);
+    }
+    if (check) {
+        printf("mxdetourd: configuration %s is valid\n", file);
+        cfg_free(cfg);
+        return DAEMON_EXIT_OK;
+    }
+
+    if (daemon_init(&d, cfg, file, pid_file, flags) < 0) {
+        daemon_free(&d);
+        msg_warn("daemon", "out of memory");
+        return DAEMON_EXIT_RUNTIME;
+    }
+    for (size_t i = 0; modules[i] != NULL; i++)
+        if (daemon_register(&d, modules[i]) < 0)
+            msg_fatal("daemon", "too many modules (at most %d)", DAEMON_MAX_MODULES);
+    if ((status = daemon_prepare(&d)) == DAEMON_CONTINUE) {
+        if ((d.base = event_base_new()) == NULL) {
+            msg_warn("daemon", "cannot create the event loop");
+            status = DAEMON_EXIT_RUNTIME;
+        } else {
+            status = daemon_run(&d);
+            event_base_free(d.base);
+            d.base = NULL;
+        }
+    }
+    daemon_free(&d);
+    libevent_global_shutdown();
+    return status;
+}
