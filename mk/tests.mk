@@ -31,3 +31,4 @@ demo: all
 	sh $(top_srcdir)/tests/demo.sh
 .PHONY: demo
 TESTS += tests/integration/replay.sh
+TESTS += tests/integration/daemon_shared.sh
