@@ -141,7 +141,7 @@ static void read_global_detection(struct cfg_reader *r, const config_setting_t *
         cfgr_check_keys(r, o, outage_keys);
     c->outage.min_destinations = (unsigned)cfgr_int(r, o, "min_destinations", 5, 2, 10000);
     c->outage.share = cfgr_float(r, o, "share", 0.5, 0.0, 1.0);
-    c->outage.window_ms = cfgr_duration(r, o, "window", 120000, 10000, DAY_MS);
+    c->outage.window_ms = cfgr_duration(r, o, "window", 300000, 10000, DAY_MS);
 }
 
 static void read_probe(struct cfg_reader *r, const config_setting_t *root, struct cfg_probe *p)

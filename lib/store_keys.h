@@ -22,7 +22,7 @@ const char *store_key(char *buf, size_t size, const char *prefix, const char *ki
 
 /* The arguments of SCRIPT_ADDR_CAS (3 keys, 7 values), built in one place. */
 struct store_cas_args {
-    char key[256], index[200], chan[200], expected[24], text[1024], now[24], ttl[24];
+    char key[256], index[200], chan[200], expected[24], text[BREAKER_TEXT_MAX], now[24], ttl[24];
     const char *argv[10];
 };
 

@@ -456,14 +456,25 @@ static void schedule_retry(void)
     evtimer_add(as.retry, &tv);
 }
 
+/* Forgets both connections first, then frees them: a callback that runs
+ * during the free (pending replies get NULL, and a connected context its
+ * disconnect callback) then finds nothing of ours to act on. */
+static void drop_connections(void)
+{
+    redisAsyncContext *c = as.cmd, *s = as.sub;
+    as.cmd = as.sub = NULL;
+    as.outstanding = 0;
+    if (c)
+        redisAsyncFree(c);
+    if (s)
+        redisAsyncFree(s);
+}
+
 static void went_down(const char *why)
 {
     int was_up = as.up;
     as.up = 0;
-    if (as.cmd)
-        redisAsyncDisconnect(as.cmd);
-    if (as.sub)
-        redisAsyncDisconnect(as.sub);
+    drop_connections();
     if (was_up) {
         msg_warn(MOD, "lost redis (%s); the last known state stays in force and new evidence "
                  "is kept until it is back", why);
@@ -475,32 +486,35 @@ static void went_down(const char *why)
     schedule_retry();
 }
 
+/* hiredis frees ac after this returns. */
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
-    const char *why = ac->errstr[0] ? ac->errstr : "connection closed";
     char buf[160];
-    snprintf(buf, sizeof(buf), "%s", why);
-    if (ac == as.cmd) {
+    (void)status;
+    if (ac != as.cmd && ac != as.sub)
+        return;                     /* one we dropped ourselves */
+    snprintf(buf, sizeof(buf), "%s", ac->errstr[0] ? ac->errstr : "connection closed");
+    if (ac == as.cmd)
         as.cmd = NULL;
-        as.outstanding = 0;
-    } else if (ac == as.sub) {
+    else
         as.sub = NULL;
-    }
-    if (!as.stopping && (status != REDIS_OK || as.up))
+    if (!as.stopping)
         went_down(buf);
 }
 
+/* On failure hiredis frees ac after this returns, without on_disconnect. */
 static void on_connect(const redisAsyncContext *ac, int status)
 {
-    if (status != REDIS_OK) {
-        char buf[160];
-        snprintf(buf, sizeof(buf), "%s", ac->errstr);
-        if (ac == as.cmd)
-            as.cmd = NULL;
-        else if (ac == as.sub)
-            as.sub = NULL;
+    char buf[160];
+    if (status == REDIS_OK || (ac != as.cmd && ac != as.sub))
+        return;
+    snprintf(buf, sizeof(buf), "%s", ac->errstr);
+    if (ac == as.cmd)
+        as.cmd = NULL;
+    else
+        as.sub = NULL;
+    if (!as.stopping)
         went_down(buf);
-    }
 }
 
 static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
@@ -574,15 +588,12 @@ static redisAsyncContext *open_one(void)
 
 static void connect_all(void)
 {
-    if (as.cmd || as.sub) {         /* still closing the old ones */
-        schedule_retry();
-        return;
-    }
+    if (as.cmd || as.sub)
+        return;                     /* connected or connecting already */
     as.cmd = open_one();
     as.sub = as.cmd ? open_one() : NULL;
     if (as.cmd == NULL || as.sub == NULL) {
-        if (as.cmd)
-            redisAsyncDisconnect(as.cmd);
+        drop_connections();
         schedule_retry();
         return;
     }
@@ -645,11 +656,7 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
 void astore_stop(void)
 {
     as.stopping = 1;
-    if (as.cmd)
-        redisAsyncFree(as.cmd);
-    if (as.sub)
-        redisAsyncFree(as.sub);
-    as.cmd = as.sub = NULL;
+    drop_connections();
     if (as.retry)
         event_free(as.retry);
     if (as.watchdog)
