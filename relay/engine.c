@@ -13,6 +13,8 @@
 #include "follower.h"
 #include "logparse.h"
 #include "msg.h"
+#include "mxresolve.h"
+#include "recheck.h"
 #include "netaddr.h"
 #include "routeview.h"
 #include "rules.h"
@@ -38,6 +40,7 @@ static struct {
     struct follower *logs[MAX_LOGS];
     size_t nlogs;
     struct event *tick;
+    struct mxresolve *dns;
     struct manual manual[MAX_MANUAL];
     size_t nmanual;
 } eng;
@@ -53,6 +56,10 @@ static struct manual *manual_find(const char *name)
 }
 
 static void reroute(const char *domain);
+static void resolve(const char *domain);
+static void publish_view(const char *domain, const struct engine_route *rt);
+static int params_for(const struct netaddr *addr, const char *host, const char *domain,
+                      struct breaker_params *out, void *arg);
 
 /* A manual override of an address acts on the local breaker; the shared
  * record keeps the evidence, so every MTA applies the override itself. */
@@ -181,7 +188,10 @@ static void on_view_request(const char *domain, void *arg)
     if (domain_normalize(domain, strlen(domain), norm, sizeof(norm)) < 0)
         return;
     engine_route(norm, &rt);
-    publish_view(norm, &rt);
+    if (rt.kind != ENGINE_DIRECT)
+        publish_view(norm, &rt);    /* known already: answer at once */
+    else
+        resolve(norm);              /* its MX addresses may be blocked ones */
 }
 
 /* Publishes the domain's route and record after a change. */
@@ -216,6 +226,61 @@ static void reroute(const char *domain)
     }
     astore_domain_put(&rec);
     publish_view(domain, &rt);
+}
+
+/* ---- DNS: which addresses serve a domain ---- */
+
+static void on_mx(const struct mx_result *res, void *arg)
+{
+    struct rules_mx mx[MX_MAX_HOSTS * MX_MAX_ADDRS];
+    size_t n = 0;
+    (void)arg;
+
+    if (res->status == MX_OK) {
+        for (size_t h = 0; h < res->nhosts; h++)
+            for (size_t a = 0; a < res->hosts[h].naddrs && n < sizeof(mx) / sizeof(mx[0]); a++) {
+                mx[n].host = res->hosts[h].name;
+                mx[n].addr = res->hosts[h].addrs[a];
+                n++;
+            }
+        if (n > 0)
+            rules_domain_set_mx(eng.rules, res->domain, mx, n, clock_now_ms());
+    }
+    /* Whatever DNS said, the domain now has an answer for the milter. */
+    struct engine_route rt;
+    engine_route(res->domain, &rt);
+    publish_view(res->domain, &rt);
+}
+
+static void resolve(const char *domain)
+{
+    if (mxresolve_domain(eng.dns, domain, on_mx, NULL) < 0) {
+        struct engine_route rt;
+        engine_route(domain, &rt);
+        publish_view(domain, &rt);
+    }
+}
+
+/* ---- Probes ---- */
+
+static void on_probe_result(const struct netaddr *addr, const char *host,
+                            const struct probe_result *r, void *arg)
+{
+    struct breaker_params p;
+    char text[NETADDR_STRLEN];
+    uint64_t now = clock_now_ms();
+    (void)arg;
+
+    params_for(addr, host, NULL, &p, NULL);
+    netaddr_format(addr, text, sizeof(text));
+    if (probe_is_success(r->kind)) {
+        rules_success(eng.rules, addr, host, NULL, SRC_PROBE, now);
+        astore_record(text, host, ASTORE_SUCCESS, FAIL_NONE, SRC_PROBE, &p, now, BREAKER_DIRECT, 0, NULL);
+    } else if (probe_fail_kind(r->kind) != FAIL_NONE) {
+        rules_failure(eng.rules, addr, host, NULL, probe_fail_kind(r->kind), SRC_PROBE, now);
+        astore_record(text, host, ASTORE_FAILURE, probe_fail_kind(r->kind), SRC_PROBE, &p, now,
+                      BREAKER_DIRECT, 0, NULL);
+    }
 }
 
 /* ---- Rules events ---- */
@@ -304,10 +369,14 @@ static void on_event(const struct logparse_event *ev, void *arg)
         engine_route(ev->rcpt_domain, &rt);
         if (rt.kind != ENGINE_DIRECT)
             break;
+        struct rules_domain_view dv;
+        int known = rules_domain_get(eng.rules, ev->rcpt_domain, &dv) == 0;
         for (unsigned i = 0; i < ev->nattempts; i++)
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, NULL, &ev->attempts[i].addr, t);
         if (ev->have_addr)
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, ev->host, &ev->addr, t);
+        if (!known || ev->nattempts > 0)
+            resolve(ev->rcpt_domain);   /* the whole MX set, not only what was tried */
         break;
     default:
         break;
@@ -347,6 +416,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     expire_manual(now);
     rules_tick(eng.rules, now);
+    recheck_tick(eng.rules, now);
 }
 
 /* ---- Module hooks ---- */
@@ -401,6 +471,10 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up the route view");
         return -1;
     }
+    if ((eng.dns = mxresolve_new(d->base)) == NULL || recheck_start(d->base, &cfg->probe, on_probe_result, NULL) < 0) {
+        msg_warn(MOD, "cannot set up DNS resolution and probes");
+        return -1;
+    }
     struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
@@ -419,6 +493,9 @@ static void engine_stop(struct daemon *d)
         event_free(eng.tick);
     for (size_t i = 0; i < eng.nlogs; i++)
         follower_free(eng.logs[i]);
+    recheck_stop();
+    if (eng.dns)
+        mxresolve_free(eng.dns);
     astore_stop();
     routeview_stop();
     if (eng.parser)

@@ -77,6 +77,12 @@ void astore_record(const char *addr, const char *host, enum astore_op op, enum f
 /* Writes a destination record, fire and forget (it is derived data). */
 void astore_domain_put(const struct store_domain *d);
 
+/* The site's probe lock for addr (SET NX PX): fn(1) when this daemon may
+ * probe, fn(0) when another holds it.  With Redis down, fn(1): probing
+ * locally is the safe side.  fn is always called from the loop, later. */
+typedef void (*astore_lock_fn)(int taken, void *arg);
+void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, void *arg);
+
 void astore_get_stats(struct astore_stats *s);
 
 #endif
