@@ -46,5 +46,6 @@ int ctl_block(struct ctl *c, const char *name);
 int ctl_unblock(struct ctl *c, const char *name);
 int ctl_clear(struct ctl *c, const char *name);
 int ctl_replay(struct ctl *c, const char *file);   /* ctl_replay.c; no Redis */
+int ctl_probe(struct ctl *c, const char *name);    /* ctl_probe.c */
 
 #endif

@@ -28,6 +28,7 @@ static void usage(FILE *fp)
             "  unblock DOMAIN|ADDRESS [--ttl DURATION] [--reason TEXT]\n"
             "                                 force direct delivery for a while\n"
             "  clear DOMAIN|ADDRESS           remove a manual block or unblock\n"
+            "  probe DOMAIN|ADDRESS           probe its MX addresses now; record what they say\n"
             "  replay LOGFILE                 what mxdetourd would have decided on a Postfix\n"
             "                                 log, by the log's own times (no Redis)\n"
             "options:\n"
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
     }
     int needs_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "block") == 0
                     || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0
-                    || strcmp(cmd, "replay") == 0;
+                    || strcmp(cmd, "replay") == 0 || strcmp(cmd, "probe") == 0;
     int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0;
     if (!known || needs_arg != (arg != NULL)) {
         fprintf(stderr, known ? "mxdetourctl: %s: wrong number of arguments\n"
@@ -130,6 +131,8 @@ int main(int argc, char **argv)
         rc = ctl_block(&c, arg);
     else if (strcmp(cmd, "unblock") == 0)
         rc = ctl_unblock(&c, arg);
+    else if (strcmp(cmd, "probe") == 0)
+        rc = ctl_probe(&c, arg);
     else
         rc = ctl_clear(&c, arg);
     store_close(c.store);

@@ -5,10 +5,11 @@ set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/redis.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-ctl.XXXXXX")
-trap 'redis_stop; rm -rf "$tmp"' EXIT INT TERM
+greeter=
+trap '[ -n "$greeter" ] && kill $greeter 2>/dev/null; redis_stop; rm -rf "$tmp"' EXIT INT TERM
 ctl="$top_builddir/mxdetourctl -c $tmp/mxdetour.conf"
 
-plan 19
+plan 23
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 cat >"$tmp/mxdetour.conf" <<CONF
 site = "lab";
@@ -50,6 +51,24 @@ out=$($ctl unblock blocked.test)
 expect_match "unblock replaces the block for 1h by default" "$out" '^unblocked blocked.test for 1h$'
 out=$($ctl clear blocked.test); rc=$?
 expect_eq "clear removes the override" "$rc" 0
+# probe: a greeting server on loopback, then nothing on that port.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+timeout 20 python3 -c '
+import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)
+c,_=s.accept(); c.sendall(b"220 greeter ESMTP\r\n"); c.recv(100); c.close()' "$port" &
+greeter=$!
+sleep 0.3
+sed -i "s/^site = \"lab\";/site = \"lab\"; probe = { port = $port; timeout = \"2s\"; };/" "$tmp/mxdetour.conf"
+out=$($ctl probe 127.0.0.1); rc=$?
+expect_match "probe reports the greeting" "$rc:$out" '^0:127.0.0.1: greeting 220 after [0-9]+ms$'
+wait $greeter; greeter=
+out=$($ctl --json probe 127.0.0.1)
+expect_match "probe of a closed port says refused (--json)" "$out" '"address":"127.0.0.1".*"result":"refused"'
+out=$($ctl show 127.0.0.1)
+expect_match "probe results are recorded as evidence" "$out" 'evidence: +timeout 0, refused 1,'
+expect_match "a greeting on the direct path counts as a success" "$out" 'success 20[0-9][0-9]-'
 redis_stop
 $ctl status >/dev/null 2>&1; rc=$?
 expect_eq "status exits 4 with Redis down" "$rc" 4
