@@ -50,5 +50,17 @@ if [ "$asan" = 1 ]; then
     export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_build asan --enable-sanitizers
 fi
+# The parser's libFuzzer target, briefly (issue: fuzzing runs in CI).
+fuzz_secs=${FUZZ_SECONDS:-20}
+for target in tests/fuzz/run-fuzz.sh tests/fuzz/run-fuzz-postqueue.sh; do
+    [ -f "$top/$target" ] || continue
+    echo "== fuzz $target ${fuzz_secs}s"
+    if sh "$top/$target" "$fuzz_secs" >"$top/build/fuzz.out" 2>&1; then
+        echo "[fuzz] PASS: $target ${fuzz_secs}s without a crash"; passed=$((passed + 1))
+    else
+        tail -30 "$top/build/fuzz.out"; echo "[fuzz] FAIL: $target"; failed=$((failed + 1))
+    fi
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
