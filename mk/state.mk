@@ -3,3 +3,4 @@ libmxd_a_SOURCES += relay/store_async.c relay/store_async.h
 libmxd_a_SOURCES += relay/engine.c relay/engine.h
 libmxd_a_SOURCES += relay/routeview.c relay/routeview.h
 libmxd_a_SOURCES += relay/recheck.c relay/recheck.h
+libmxd_a_SOURCES += relay/relayhealth.c relay/relayhealth.h

@@ -15,6 +15,8 @@
 #include "msg.h"
 #include "mxresolve.h"
 #include "recheck.h"
+#include "relayhealth.h"
+#include "routes.h"
 #include "netaddr.h"
 #include "routeview.h"
 #include "rules.h"
@@ -126,12 +128,18 @@ static void expire_manual(uint64_t now)
 
 /* ---- Routes ---- */
 
+/* The relay to use: the one an administrator named, else the destination's
+ * first relay that is up (relayhealth).  NULL when every relay is down:
+ * the destination then stays on direct routing and Postfix keeps its mail. */
 static const struct cfg_relay *first_relay(const struct cfg *cfg, const struct cfg_dest *dest,
                                            const char *via)
 {
     if (via && *via)
         return cfg_relay_find(cfg, via);
-    return dest && dest->nrelays ? &cfg->relays[dest->relays[0]] : NULL;
+    for (size_t i = 0; dest && i < dest->nrelays; i++)
+        if (relayhealth_is_up(cfg->relays[dest->relays[i]].name))
+            return &cfg->relays[dest->relays[i]];
+    return NULL;
 }
 
 void engine_route(const char *domain, struct engine_route *out)
@@ -164,7 +172,8 @@ void engine_route(const char *domain, struct engine_route *out)
     if (out->relay)
         out->kind = ENGINE_DETOUR;
     else
-        out->why = "every MX address blocked, but no relay is configured";
+        out->why = dest->nrelays ? "every MX address blocked, and every relay is down"
+                                 : "every MX address blocked, but no relay is configured";
 }
 
 /* The answer milter threads read (routeview.h). */
@@ -226,6 +235,30 @@ static void reroute(const char *domain)
     }
     astore_domain_put(&rec);
     publish_view(domain, &rt);
+    routes_set(domain, rt.kind == ENGINE_DETOUR ? rt.relay->nexthop : NULL);
+    if (rt.kind == ENGINE_DIRECT && rules_domain_detoured(eng.rules, domain) == 1)
+        msg_warn(MOD, "%s is blocked but stays on direct routing: %s; Postfix keeps its mail "
+                 "queued", domain, rt.why);
+}
+
+static int reroute_detoured(const struct rules_domain_view *v, void *arg)
+{
+    (void)arg;
+    if (v->detoured)
+        reroute(v->domain);
+    return 0;
+}
+
+/* A relay went down or came back: move the destinations that use it. */
+static void on_relay_change(const char *relay, int up, void *arg)
+{
+    (void)relay;
+    (void)up;
+    (void)arg;
+    rules_domain_foreach(eng.rules, reroute_detoured, NULL);
+    for (size_t i = 0; i < eng.nmanual; i++)
+        if (!eng.manual[i].is_addr)
+            reroute(eng.manual[i].name);
 }
 
 /* ---- DNS: which addresses serve a domain ---- */
@@ -471,7 +504,8 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up the route view");
         return -1;
     }
-    if ((eng.dns = mxresolve_new(d->base)) == NULL || recheck_start(d->base, &cfg->probe, on_probe_result, NULL) < 0) {
+    if ((eng.dns = mxresolve_new(d->base)) == NULL || recheck_start(d->base, &cfg->probe, on_probe_result, NULL) < 0
+        || relayhealth_start(d->base, cfg, on_relay_change, NULL) < 0) {
         msg_warn(MOD, "cannot set up DNS resolution and probes");
         return -1;
     }
@@ -494,6 +528,7 @@ static void engine_stop(struct daemon *d)
     for (size_t i = 0; i < eng.nlogs; i++)
         follower_free(eng.logs[i]);
     recheck_stop();
+    relayhealth_stop();
     if (eng.dns)
         mxresolve_free(eng.dns);
     astore_stop();
@@ -505,8 +540,19 @@ static void engine_stop(struct daemon *d)
     memset(&eng, 0, sizeof(eng));
 }
 
+/* A new configuration: relays, probes and destination policies may have
+ * changed, so every detoured or overridden destination is routed again. */
+static void engine_reload(struct daemon *d, const struct cfg *old)
+{
+    (void)old;
+    relayhealth_configure(d->cfg);
+    recheck_configure(&d->cfg->probe);
+    on_relay_change(NULL, 1, NULL);
+}
+
 const struct daemon_module engine_module = {
     .name = "engine",
     .start = engine_start,
+    .reload = engine_reload,
     .stop = engine_stop,
 };

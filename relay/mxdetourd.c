@@ -28,6 +28,10 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "engine.h"
+#include "kick.h"
+#include "milter.h"
+#include "privsep.h"
+#include "routes.h"
 #include "msg.h"
 
 /*
@@ -35,7 +39,11 @@
  * so the state store opens first and the milter last; stop runs backwards.
  */
 static const struct daemon_module *const modules[] = {
-    &engine_module,             /* Redis link, log followers, rules, route view */
+    &privsep_module,            /* the root helper: postfix reload, and nothing else */
+    &kick_module,               /* reschedules deferred mail after a route change */
+    &routes_module,             /* the transport table Postfix reads */
+    &engine_module,             /* Redis link, log followers, rules, probes, route view */
+    &milter_module,             /* libmilter on its own threads; reads the route view */
     NULL
 };
 
