@@ -32,3 +32,4 @@ demo: all
 .PHONY: demo
 TESTS += tests/integration/replay.sh
 TESTS += tests/integration/daemon_shared.sh
+TESTS += tests/e2e/detour.sh
