@@ -146,7 +146,8 @@ static void read_global_detection(struct cfg_reader *r, const config_setting_t *
 
 static void read_probe(struct cfg_reader *r, const config_setting_t *root, struct cfg_probe *p)
 {
-    static const char *const keys[] = {"source_address", "timeout", "concurrency", "jitter", "port", NULL};
+    static const char *const keys[] = {"source_address", "timeout", "concurrency", "jitter", "port",
+                                       "relay_interval", NULL};
     const config_setting_t *g = cfgr_group(r, root, "probe");
     struct netaddr a;
 
@@ -160,6 +161,7 @@ static void read_probe(struct cfg_reader *r, const config_setting_t *root, struc
     p->concurrency = (unsigned)cfgr_int(r, g, "concurrency", 4, 1, 256);
     p->jitter_ms = cfgr_duration(r, g, "jitter", 5000, 0, 3600000);
     p->port = (int)cfgr_int(r, g, "port", 25, 1, 65535);
+    p->relay_interval_ms = cfgr_duration(r, g, "relay_interval", 15000, 1000, 3600000);
 }
 
 /* "smtp:[relay.example]:587" -> check host "relay.example", port 587. */

@@ -56,6 +56,7 @@ struct cfg_probe {
     unsigned concurrency;
     uint64_t jitter_ms;
     int port;
+    uint64_t relay_interval_ms;  /* between two health probes of a relay */
 };
 
 enum relay_type { RELAY_SMARTHOST, RELAY_TUNNEL };

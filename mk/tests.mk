@@ -33,3 +33,4 @@ demo: all
 TESTS += tests/integration/replay.sh
 TESTS += tests/integration/daemon_shared.sh
 TESTS += tests/e2e/detour.sh
+TESTS += tests/e2e/failover.sh

@@ -165,7 +165,8 @@ int relayhealth_start(struct event_base *base, const struct cfg *cfg,
         return -1;
     relayhealth_configure(cfg);
     rh.timer = event_new(base, -1, EV_PERSIST, tick, NULL);
-    struct timeval tv = {RELAYHEALTH_INTERVAL_MS / 1000, 0};
+    struct timeval tv = {(time_t)(cfg->probe.relay_interval_ms / 1000),
+                         (suseconds_t)(cfg->probe.relay_interval_ms % 1000) * 1000};
     if (rh.timer == NULL || event_add(rh.timer, &tv) < 0)
         return -1;
     tick(-1, 0, NULL);

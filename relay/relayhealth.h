@@ -1,7 +1,7 @@
 /*
  * relayhealth - is each configured relay usable right now?
  *
- * Every RELAYHEALTH_INTERVAL_MS each relay with a check target (a
+ * Every probe.relay_interval (default 15 s) each relay with a check target (a
  * smarthost's [host]:port, or "check" in its configuration) gets a greeting
  * probe; a tunnel relay with a source_address is probed through the tunnel
  * (bound to that address) at its check target.  A relay is down after
@@ -19,7 +19,6 @@
 
 struct event_base;
 
-#define RELAYHEALTH_INTERVAL_MS 15000
 #define RELAYHEALTH_FALL 2
 #define RELAYHEALTH_RISE 1
 

@@ -77,7 +77,7 @@ static void on_mx(const struct mx_result *r, void *arg)
 
 int main(int argc, char **argv)
 {
-    struct cfg_probe pc = {NULL, 5000, 4, 0, 25};
+    struct cfg_probe pc = {.timeout_ms = 5000, .concurrency = 4, .port = 25, .relay_interval_ms = 15000};
     const char *servers = NULL;
     struct event_base *base;
     int c, count = 1;

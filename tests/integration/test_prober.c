@@ -187,7 +187,8 @@ static void on_result(const struct probe_result *r, void *arg)
 
 static void setup_with(uint64_t timeout_ms, unsigned concurrency, uint64_t jitter_ms)
 {
-    struct cfg_probe pc = {NULL, timeout_ms, concurrency, jitter_ms, 25};
+    struct cfg_probe pc = {.timeout_ms = timeout_ms, .concurrency = concurrency, .jitter_ms = jitter_ms,
+                           .port = 25, .relay_interval_ms = 15000};
 
     base = event_base_new();
     pr = prober_new(base, &pc);

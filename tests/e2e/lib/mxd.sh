@@ -35,7 +35,7 @@ logs = ( { file = "$BED_MAILLOG"; } );
 postfix = { config_directory = "$BED_PF_DIR"; };
 detection = { threshold = $MXD_THRESHOLD; window = "10m"; cooldown = "$MXD_COOLDOWN";
               cooldown_max = "1m"; probe_successes = 2; };
-probe = { timeout = "$MXD_PROBE_TIMEOUT"; jitter = "0s"; };
+probe = { timeout = "$MXD_PROBE_TIMEOUT"; jitter = "0s"; ${MXD_PROBE_EXTRA:-} };
 relays = (
   { name = "relay-out"; type = "smarthost"; nexthop = "smtp:[$BED_RELAY_ADDR]:25"; },
   { name = "relay-two"; type = "smarthost"; nexthop = "smtp:[198.19.0.3]:25"; }
