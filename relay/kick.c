@@ -1,0 +1,591 @@
+/*
+ * kick - finds the deferred mail of domains whose route changed and asks
+ * Postfix to retry it now; see kick.h.
+ *
+ * Three parts on one event loop: child processes read without blocking
+ * (struct proc), the queue listing (postqueue -j, one at a time, cut into
+ * lines by postqueue_reader), and the flushers (postqueue -i, rate-limited).
+ * Children are reaped by pid, never with waitpid(-1): other modules run
+ * children of their own.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "kick.h"
+#include "msg.h"
+#include "netaddr.h"
+#include "postqueue_json.h"
+#include "privsep.h"
+#include "routetable.h"
+
+#define MOD "kick"
+#define REAP_RETRY_US 5000
+#define REAP_TRIES 200          /* then the child is killed */
+
+typedef char qid_t[POSTQUEUE_ID_MAX + 1];
+
+/* --------------------------------------------------- children on the loop */
+
+struct proc {
+    pid_t pid;                  /* 0: slot free */
+    int fd[2];                  /* stdout, stderr; -1 when closed or shared */
+    struct event *ev[2];
+    struct event *timer;        /* the deadline, then reap retries */
+    int reap_tries;
+    bool killed;
+    char diag[256];             /* first bytes of stderr (or of all output) */
+    size_t ndiag;
+    void (*on_out)(const char *data, size_t len);   /* stdout; NULL: into diag */
+    void (*on_exit)(struct proc *p, int status);    /* wait status, or -1 */
+};
+
+static struct {
+    struct event_base *base;
+    char *postqueue, *config_dir;
+    unsigned rate;
+    struct kick_stats stats;
+    void (*idle_fn)(void *);
+    void *idle_arg;
+} k;
+
+static void proc_reap(struct proc *p);
+
+static void proc_kill(struct proc *p)
+{
+    if (p->pid > 0 && !p->killed) {
+        p->killed = true;
+        if (kill(-p->pid, SIGKILL) < 0)
+            (void)kill(p->pid, SIGKILL);
+    }
+}
+
+static void proc_close(struct proc *p, int i)
+{
+    if (p->ev[i])
+        event_free(p->ev[i]);
+    if (p->fd[i] >= 0)
+        close(p->fd[i]);
+    p->ev[i] = NULL;
+    p->fd[i] = -1;
+}
+
+static void proc_readable(evutil_socket_t fd, short what, void *arg)
+{
+    struct proc *p = arg;
+    int i = fd == p->fd[0] ? 0 : 1;
+    char buf[65536];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    size_t take;
+
+    (void)what;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n > 0 && i == 0 && p->on_out) {
+        p->on_out(buf, (size_t)n);
+    } else if (n > 0) {
+        take = sizeof(p->diag) - 1 - p->ndiag;
+        take = (size_t)n < take ? (size_t)n : take;
+        memcpy(p->diag + p->ndiag, buf, take);
+        p->diag[p->ndiag += take] = 0;
+    } else {
+        proc_close(p, i);
+        if (p->fd[0] < 0 && p->fd[1] < 0) {
+            evtimer_del(p->timer);
+            proc_reap(p);
+        }
+    }
+}
+
+static void proc_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct proc *p = arg;
+
+    (void)fd;
+    (void)what;
+    if (p->fd[0] >= 0 || p->fd[1] >= 0)
+        proc_kill(p);           /* the deadline: its pipes close, then reap */
+    else
+        proc_reap(p);
+}
+
+static void proc_reap(struct proc *p)
+{
+    struct timeval tv = {0, REAP_RETRY_US};
+    int status = 0;
+    pid_t w = waitpid(p->pid, &status, WNOHANG);
+
+    if (w == 0 || (w < 0 && errno == EINTR)) {
+        if (++p->reap_tries == REAP_TRIES)
+            proc_kill(p);       /* closed its output but does not end */
+        evtimer_add(p->timer, &tv);
+        return;
+    }
+    event_free(p->timer);
+    p->timer = NULL;
+    p->pid = 0;
+    p->on_exit(p, w < 0 ? -1 : status);
+}
+
+/* Starts argv in p; with on_out NULL, stdout and stderr both go to p->diag. */
+static int proc_start(struct proc *p, const char *const argv[], uint64_t timeout_ms,
+                      void (*on_out)(const char *, size_t), void (*on_exit)(struct proc *, int))
+{
+    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+    char err[256];
+
+    memset(p, 0, sizeof(*p));
+    p->on_out = on_out;
+    p->on_exit = on_exit;
+    p->fd[0] = p->fd[1] = -1;
+    if (privsep_spawn(argv, &p->pid, &p->fd[0], on_out ? &p->fd[1] : NULL, err, sizeof(err)) < 0) {
+        msg_warn(MOD, "%s", err);
+        p->pid = 0;
+        return -1;
+    }
+    p->timer = evtimer_new(k.base, proc_timer, p);
+    for (int i = 0; i < 2; i++)
+        if (p->fd[i] >= 0) {
+            (void)fcntl(p->fd[i], F_SETFL, O_NONBLOCK);
+            p->ev[i] = event_new(k.base, p->fd[i], EV_READ | EV_PERSIST, proc_readable, p);
+            if (p->ev[i] == NULL || event_add(p->ev[i], NULL) < 0)
+                msg_fatal(MOD, "cannot watch a child's output");
+        }
+    if (p->timer == NULL || evtimer_add(p->timer, &tv) < 0)
+        msg_fatal(MOD, "cannot add a timer");
+    return 0;
+}
+
+/* Stops a child for good (module stop): no callback. */
+static void proc_abort(struct proc *p)
+{
+    int status;
+
+    if (p->pid <= 0)
+        return;
+    proc_kill(p);
+    proc_close(p, 0);
+    proc_close(p, 1);
+    if (p->timer)
+        event_free(p->timer);
+    p->timer = NULL;
+    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+        continue;
+    p->pid = 0;
+}
+
+/* "exit status N: its first line", for a log line. */
+static const char *proc_why(const struct proc *p, int status, char *buf, size_t size)
+{
+    int n = (int)strcspn(p->diag, "\n");
+
+    if (status >= 0 && !WIFEXITED(status))
+        snprintf(buf, size, "%s by signal %d", p->killed ? "stopped" : "killed", WTERMSIG(status));
+    else
+        snprintf(buf, size, "exit status %d%s%.*s", status < 0 ? -1 : WEXITSTATUS(status),
+                 n ? ": " : "", n, p->diag);
+    return buf;
+}
+
+/* ------------------------------------------------------------ the state */
+
+static char (*pend)[ROUTE_DOMAIN_SIZE];  /* waiting for the next listing */
+static size_t npend, cappend;
+
+static struct {                 /* the queue listing */
+    struct proc proc;
+    struct postqueue_reader rd;
+    bool running, match;
+    uint64_t t0;
+    char (*domains)[ROUTE_DOMAIN_SIZE];     /* this run's, sorted */
+    size_t ndomains;
+    qid_t *found;
+    size_t nfound, capfound;
+} ls;
+
+static qid_t *queue;            /* [qhead, qlen) still to kick, sorted */
+static size_t qhead, qlen;
+static struct proc flushers[KICK_MAX_CHILDREN];
+static struct event *now_ev, *tick;     /* now_ev: starts a listing from the loop */
+static unsigned tick_ms, credit;        /* credit: thousandths of a kick */
+static uint64_t batch_t0, batch_ok, batch_failed;
+
+static void start_listing(void);
+static void check_idle(void);
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* ------------------------------------------------------ the queue listing */
+
+/* In this run's domains: exactly, or below one of its ".domain" entries. */
+static bool wanted(const char *domain)
+{
+    if (bsearch(domain, ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string))
+        return true;
+    for (const char *dot = strchr(domain, '.'); dot; dot = strchr(dot + 1, '.'))
+        if (bsearch(dot, ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string))
+            return true;
+    return false;
+}
+
+static void on_rcpt(const char *address, size_t len, void *arg)
+{
+    char domain[DOMAIN_MAXLEN + 1];
+
+    (void)arg;
+    if (!ls.match && postqueue_rcpt_domain(address, len, domain, sizeof(domain)) == 0)
+        ls.match = wanted(domain);
+}
+
+static void on_line(const struct postqueue_msg *m, int ok, void *arg)
+{
+    bool match = ls.match;
+
+    (void)arg;
+    ls.match = false;           /* for the next line */
+    if (!ok || !match || strcmp(m->queue_name, "deferred") != 0)
+        return;
+    if (ls.nfound == ls.capfound) {
+        size_t cap = ls.capfound ? ls.capfound * 2 : 64;
+        qid_t *grown = realloc(ls.found, cap * sizeof(*grown));
+        if (grown == NULL) {
+            msg_warn(MOD, "out of memory: deferred message %s not kicked", m->queue_id);
+            return;
+        }
+        ls.found = grown;
+        ls.capfound = cap;
+    }
+    memcpy(ls.found[ls.nfound++], m->queue_id, sizeof(qid_t));
+    k.stats.matched++;
+}
+
+static void list_out(const char *data, size_t n)
+{
+    if (postqueue_reader_feed(&ls.rd, data, n) < 0)
+        proc_kill(&ls.proc);    /* a limit: what was read is used */
+}
+
+/* Adds this run's ids to the flush queue: sorted, each once. */
+static void enqueue_found(void)
+{
+    size_t left = qlen - qhead, j = 0;
+    qid_t *grown;
+
+    if (ls.nfound == 0)
+        return;
+    if (left > 0 && qhead > 0)
+        memmove(queue, queue + qhead, left * sizeof(*queue));
+    qhead = 0;
+    qlen = left;
+    if ((grown = realloc(queue, (left + ls.nfound) * sizeof(*grown))) == NULL) {
+        msg_warn(MOD, "out of memory: %zu deferred messages not kicked", ls.nfound);
+        return;
+    }
+    queue = grown;
+    memcpy(queue + left, ls.found, ls.nfound * sizeof(*queue));
+    qlen = left + ls.nfound;
+    qsort(queue, qlen, sizeof(*queue), by_string);
+    for (size_t i = 0; i < qlen; i++)
+        if (j == 0 || strcmp(queue[i], queue[j - 1]) != 0)
+            memmove(queue[j++], queue[i], sizeof(qid_t));
+    qlen = j;
+    if (batch_t0 == 0)
+        batch_t0 = clock_mono_ms();
+    if (!evtimer_pending(tick, NULL)) {
+        struct timeval tv = {0, (suseconds_t)tick_ms * 1000};
+        credit = 0;
+        event_add(tick, &tv);
+    }
+}
+
+static void list_exit(struct proc *p, int status)
+{
+    char why[300], names[200] = "";
+    size_t used = 0;
+
+    ls.running = false;
+    if (status == 0)
+        postqueue_reader_finish(&ls.rd);        /* a last line without its newline */
+    k.stats.listed += ls.rd.messages;
+    k.stats.malformed += ls.rd.malformed;
+    for (size_t i = 0; i < ls.ndomains && used < sizeof(names) - 1; i++)
+        used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s", i ? " " : "",
+                                 ls.domains[i]);
+    if (ls.rd.full)
+        msg_warn(MOD, "postqueue -j: stopped after %zu messages and %llu bytes (the limit); "
+                 "later deferred mail for %s waits for its retry", ls.rd.messages,
+                 (unsigned long long)ls.rd.bytes, names);
+    else if (status != 0)
+        msg_warn(MOD, "postqueue -c %s -j: %s; deferred mail for %s waits for its retry",
+                 k.config_dir, proc_why(p, status, why, sizeof(why)), names);
+    if (ls.rd.malformed)
+        msg_warn(MOD, "postqueue -j: %zu malformed line%s skipped (first: %s)", ls.rd.malformed,
+                 ls.rd.malformed == 1 ? "" : "s", ls.rd.first_error);
+    msg_info(MOD, "%zu deferred message%s for %s among %zu queued (listed in %llu ms)",
+             ls.nfound, ls.nfound == 1 ? "" : "s", names, ls.rd.messages,
+             (unsigned long long)(clock_mono_ms() - ls.t0));
+    enqueue_found();
+    postqueue_reader_free(&ls.rd);
+    free(ls.domains);
+    ls.domains = NULL;
+    ls.ndomains = ls.nfound = 0;
+    start_listing();            /* domains given meanwhile */
+    check_idle();
+}
+
+/* Lists the queue for the pending domains, unless a listing runs. */
+static void start_listing(void)
+{
+    const char *const argv[] = {k.postqueue, "-c", k.config_dir, "-j", NULL};
+
+    if (ls.running || npend == 0)
+        return;
+    free(ls.domains);
+    ls.domains = pend;          /* the pending domains become this run's */
+    ls.ndomains = npend;
+    pend = NULL;
+    npend = cappend = 0;
+    qsort(ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string);
+    postqueue_reader_init(&ls.rd, KICK_MAX_LINE, KICK_MAX_OUTPUT, KICK_MAX_MESSAGES, on_line,
+                          on_rcpt, NULL);
+    ls.match = false;
+    ls.nfound = 0;
+    ls.t0 = clock_mono_ms();
+    if (proc_start(&ls.proc, argv, KICK_LIST_TIMEOUT_MS, list_out, list_exit) < 0) {
+        ls.ndomains = 0;        /* their mail waits for its retry */
+        return;
+    }
+    ls.running = true;
+    k.stats.runs++;
+}
+
+static void on_now(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    start_listing();            /* when a listing runs, its end starts the next */
+    check_idle();
+}
+
+/* ------------------------------------------------------------ flushing */
+
+static bool flushers_busy(void)
+{
+    for (size_t i = 0; i < KICK_MAX_CHILDREN; i++)
+        if (flushers[i].pid > 0)
+            return true;
+    return false;
+}
+
+/* The queue is empty and every flusher done: one line for the batch. */
+static void batch_done(void)
+{
+    if (qhead < qlen || flushers_busy())
+        return;
+    if (batch_t0 != 0)
+        msg_info(MOD, "scheduled %llu deferred message%s again in %llu ms (%llu failed)",
+                 (unsigned long long)batch_ok, batch_ok == 1 ? "" : "s",
+                 (unsigned long long)(clock_mono_ms() - batch_t0),
+                 (unsigned long long)batch_failed);
+    batch_t0 = batch_ok = batch_failed = 0;
+    check_idle();
+}
+
+static void flush_exit(struct proc *p, int status)
+{
+    static struct msg_limiter lim;
+    char why[300];
+
+    if (status == 0) {
+        k.stats.kicked++;
+        batch_ok++;
+    } else {
+        k.stats.failed++;
+        batch_failed++;
+        msg_limited(&lim, 60000, MOD, "postqueue -c %s -i: %s", k.config_dir,
+                    proc_why(p, status, why, sizeof(why)));
+    }
+    batch_done();
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    credit += k.rate * tick_ms;
+    for (size_t i = 0; i < KICK_MAX_CHILDREN && credit >= 1000 && qhead < qlen; i++) {
+        if (flushers[i].pid > 0)
+            continue;
+        const char *const argv[] = {k.postqueue, "-c", k.config_dir, "-i", queue[qhead++], NULL};
+        credit -= 1000;
+        if (proc_start(&flushers[i], argv, KICK_FLUSH_TIMEOUT_MS, NULL, flush_exit) < 0) {
+            k.stats.failed++;
+            batch_failed++;
+        }
+    }
+    if (credit > 1000 * KICK_MAX_CHILDREN)
+        credit = 1000 * KICK_MAX_CHILDREN;      /* no burst after a busy spell */
+    if (qhead == qlen) {
+        event_del(tick);
+        batch_done();
+    }
+}
+
+/* ------------------------------------------------------------ interface */
+
+static void check_idle(void)
+{
+    if (k.idle_fn && kick_idle())
+        k.idle_fn(k.idle_arg);
+}
+
+int kick_idle(void)
+{
+    return npend == 0 && !ls.running && qhead == qlen && !flushers_busy();
+}
+
+void kick_on_idle(void (*fn)(void *arg), void *arg)
+{
+    k.idle_fn = fn;
+    k.idle_arg = arg;
+}
+
+const struct kick_stats *kick_stats(void)
+{
+    return &k.stats;
+}
+
+int kick_domains(const char *const *domains, size_t n)
+{
+    int rc = 0;
+
+    if (k.base == NULL) {
+        msg_warn(MOD, "kick_domains before kick_init");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char d[ROUTE_DOMAIN_SIZE + 1] = ".";
+        size_t dot = domains[i][0] == '.', j;
+
+        if (domain_normalize(domains[i] + dot, strlen(domains[i] + dot), d + dot,
+                             sizeof(d) - dot) < 0 || strlen(d) >= ROUTE_DOMAIN_SIZE) {
+            msg_warn(MOD, "not a domain: \"%.80s\"; not kicked", domains[i]);
+            rc = -1;
+            continue;
+        }
+        for (j = 0; j < npend && strcmp(pend[j], d) != 0; j++)
+            continue;           /* given twice before the listing: once */
+        if (j < npend)
+            continue;
+        if (npend == cappend) {
+            size_t cap = cappend ? cappend * 2 : 16;
+            void *grown = cap <= KICK_MAX_DOMAINS ? realloc(pend, cap * sizeof(*pend)) : NULL;
+            if (grown == NULL) {
+                msg_warn(MOD, "%zu domains wait to be kicked (or out of memory); %s not kicked",
+                         npend, d);
+                rc = -1;
+                continue;
+            }
+            pend = grown;
+            cappend = cap;
+        }
+        memcpy(pend[npend++], d, ROUTE_DOMAIN_SIZE);
+    }
+    if (npend > 0 && !ls.running)       /* else the listing's end starts the next */
+        event_active(now_ev, EV_TIMEOUT, 0);
+    return rc;
+}
+
+int kick_init(struct event_base *base, const struct cfg_postfix *pf)
+{
+    char *pq = strdup(pf->postqueue), *dir = strdup(pf->config_directory);
+
+    if (pq == NULL || dir == NULL) {
+        free(pq);
+        free(dir);
+        return -1;
+    }
+    free(k.postqueue);
+    free(k.config_dir);
+    k.postqueue = pq;
+    k.config_dir = dir;
+    k.rate = pf->kick_rate ? pf->kick_rate : 1;
+    tick_ms = k.rate >= 100 ? 10 : 1000 / k.rate;
+    if (k.base == NULL) {
+        k.base = base;
+        now_ev = evtimer_new(base, on_now, NULL);
+        tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
+        if (now_ev == NULL || tick == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+void kick_free(void)
+{
+    if (ls.running)
+        proc_abort(&ls.proc);
+    for (size_t i = 0; i < KICK_MAX_CHILDREN; i++)
+        proc_abort(&flushers[i]);
+    if (now_ev)
+        event_free(now_ev);
+    if (tick)
+        event_free(tick);
+    postqueue_reader_free(&ls.rd);
+    free(ls.domains);
+    free(ls.found);
+    free(queue);
+    free(pend);
+    free(k.postqueue);
+    free(k.config_dir);
+    memset(&ls, 0, sizeof(ls));
+    memset(&k, 0, sizeof(k));
+    now_ev = tick = NULL;
+    queue = NULL;
+    pend = NULL;
+    qhead = qlen = npend = cappend = batch_t0 = batch_ok = batch_failed = 0;
+}
+
+static int module_start(struct daemon *d)
+{
+    int rc = kick_init(d->base, &d->cfg->postfix);
+
+    if (rc < 0)
+        msg_warn(MOD, "out of memory");
+    return rc;
+}
+
+static void module_reload(struct daemon *d, const struct cfg *old)
+{
+    (void)old;
+    (void)module_start(d);      /* paths and rate; a failure keeps the old ones */
+}
+
+static void module_stop(struct daemon *d)
+{
+    (void)d;
+    kick_free();
+}
+
+const struct daemon_module kick_module = {
+    .name = MOD,
+    .start = module_start,
+    .reload = module_reload,
+    .stop = module_stop,
+};

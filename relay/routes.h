@@ -1,0 +1,91 @@
+/*
+ * routes - the route publisher: the routes the engine wants, in Postfix.
+ *
+ * The engine (automatic detours and an administrator's manual routes alike)
+ * calls routes_set(domain, nexthop) for a detour and routes_set(domain,
+ * NULL) to send a domain the direct way again.  routes keeps the wanted
+ * routes in memory and:
+ *
+ *   1. debounces: publishes ROUTES_DEBOUNCE_MS after the last change, and
+ *      at most ROUTES_DEBOUNCE_MAX_MS after the first one, so a burst of
+ *      changes costs one postmap
+ *   2. publishes the whole set with routetable_publish() (fail-static: the
+ *      old table stays on failure; it retries with a doubling delay from
+ *      ROUTES_RETRY_MIN_MS to ROUTES_RETRY_MAX_MS and logs each failure)
+ *   3. compares what was published before and now, logs each change, and
+ *      decides how Postfix learns of it:
+ *        - a detour added or changed is URGENT: mail for that domain fails
+ *          now, and each message sent the old way costs connect timeouts
+ *          and then minutes of backoff.  With routes.reload = "auto" it
+ *          asks privsep for a `postfix reload`, at most one per
+ *          routes.reload_interval; changes that come while a reload waits
+ *          or runs share the next one.  Should the next allowed reload be
+ *          further away than Postfix's own table check (ROUTES_SETTLE_MS),
+ *          there is no reload: Postfix sees the table first.
+ *        - a detour removed is not urgent: the relay path keeps working
+ *          until Postfix's own check (about 10 s) sees the new table.
+ *   4. asks kick to reschedule the deferred mail of every changed domain:
+ *      ROUTES_KICK_AFTER_RELOAD_MS after its reload completed, or
+ *      ROUTES_SETTLE_MS after publication when there was none (reload
+ *      "never", no privileged helper, a failed reload, a removal).
+ *
+ * Why kick only then: Postfix's resolver client (in the queue manager)
+ * remembers its last answer, and a table change does not clear it; the
+ * reload restarts the queue manager and so empties it.  Without a reload,
+ * a kicked message whose address is the very last one the queue manager
+ * resolved takes the old route once more (docs/routing.md).
+ *
+ * Fail-static across restarts: the start hook loads the published table, so
+ * mxdetourd starts from the routes in force until the engine says
+ * otherwise; a table whose database is missing is published at once (an
+ * empty one if need be), since Postfix cannot deliver with a missing
+ * transport_maps table.  The stop hook publishes pending changes (no reload
+ * and no kick).  The table outlives mxdetourd: stopping it detours nothing
+ * back.
+ *
+ * Runs on d->base in the main thread; routes_set() must be called there.
+ * Ownership: routes copies domains and next hops; routes_get() returns a
+ * pointer into its own table, valid until the next routes_set().
+ */
+#ifndef MXD_ROUTES_H
+#define MXD_ROUTES_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+
+#define ROUTES_DEBOUNCE_MS 200
+#define ROUTES_DEBOUNCE_MAX_MS 1000
+#define ROUTES_SETTLE_MS 12000          /* trivial-rewrite checks its tables every 10 s */
+#define ROUTES_KICK_AFTER_RELOAD_MS 500 /* the queue manager restarts after a reload */
+#define ROUTES_RETRY_MIN_MS 1000
+#define ROUTES_RETRY_MAX_MS 60000
+
+/* The module: start loads the table (routes_init), stop publishes what is
+ * pending (routes_free).  Register after privsep and kick. */
+extern const struct daemon_module routes_module;
+
+/* Hooks without a struct daemon, for tools and tests: 0, or -1 logged. */
+int routes_init(struct event_base *base, const struct cfg *cfg);
+void routes_free(void);
+
+/*
+ * Sets the route of domain ("example.com", or ".example.com" for the
+ * domains below it; normalised here) to nexthop (transport(5) syntax, e.g.
+ * "smtp:[relay.example]:25" or "smtp-wg:"), or sends it direct when nexthop
+ * is NULL or "".  Returns 0 (taken, or nothing to change), or -1 with a
+ * msg_warn when domain or nexthop is not valid.
+ */
+int routes_set(const char *domain, const char *nexthop);
+
+/* The wanted next hop of domain (normalised like routes_set), or NULL when
+ * it goes direct. */
+const char *routes_get(const char *domain);
+
+/* Number of wanted routes. */
+size_t routes_count(void);
+
+/* Publishes now instead of after the debounce; 0, or -1 (logged). */
+int routes_flush(void);
+
+#endif
