@@ -59,6 +59,8 @@ static struct manual *manual_find(const char *name)
 
 static void reroute(const char *domain);
 static void resolve(const char *domain);
+static void pending_view(const char *domain);
+static void show_unless_pending(const char *domain);
 static void publish_view(const char *domain, const struct engine_route *rt);
 static int params_for(const struct netaddr *addr, const char *host, const char *domain,
                       struct breaker_params *out, void *arg);
@@ -187,6 +189,48 @@ static void publish_view(const char *domain, const struct engine_route *rt)
     routeview_set(domain, &e);
 }
 
+/* Domains whose new detour is not in Postfix yet: their view waits for
+ * on_route_live.  Small and bounded: a full list only loses the wait. */
+#define MAX_PENDING 256
+static char pending[MAX_PENDING][DOMAIN_MAXLEN + 1];
+static size_t npending;
+
+static void pending_view(const char *domain)
+{
+    for (size_t i = 0; i < npending; i++)
+        if (strcmp(pending[i], domain) == 0)
+            return;
+    if (npending < MAX_PENDING)
+        snprintf(pending[npending++], sizeof(pending[0]), "%s", domain);
+}
+
+static int pending_take(const char *domain)
+{
+    for (size_t i = 0; i < npending; i++)
+        if (strcmp(pending[i], domain) == 0) {
+            memcpy(pending[i], pending[--npending], sizeof(pending[0]));
+            return 1;
+        }
+    return 0;
+}
+
+static int is_pending(const char *domain)
+{
+    for (size_t i = 0; i < npending; i++)
+        if (strcmp(pending[i], domain) == 0)
+            return 1;
+    return 0;
+}
+
+static void show_unless_pending(const char *domain)
+{
+    struct engine_route rt;
+    if (is_pending(domain))
+        return;
+    engine_route(domain, &rt);
+    publish_view(domain, &rt);
+}
+
 /* A milter thread met a domain with no answer yet.  What the rules know of
  * its MX addresses decides now; DNS resolution refines it. */
 static void on_view_request(const char *domain, void *arg)
@@ -198,7 +242,7 @@ static void on_view_request(const char *domain, void *arg)
         return;
     engine_route(norm, &rt);
     if (rt.kind != ENGINE_DIRECT)
-        publish_view(norm, &rt);    /* known already: answer at once */
+        show_unless_pending(norm);  /* known already: answer at once */
     else
         resolve(norm);              /* its MX addresses may be blocked ones */
 }
@@ -234,11 +278,26 @@ static void reroute(const char *domain)
         }
     }
     astore_domain_put(&rec);
-    publish_view(domain, &rt);
-    routes_set(domain, rt.kind == ENGINE_DETOUR ? rt.relay->nexthop : NULL);
+    /* A new detour is shown to the milter only once Postfix has it
+     * (on_route_live), so that mail it accepts is never routed the old way;
+     * everything else is shown at once. */
+    const char *want = rt.kind == ENGINE_DETOUR ? rt.relay->nexthop : NULL;
+    const char *had = routes_get(domain);
+    if (want == NULL || (had && strcmp(had, want) == 0))
+        publish_view(domain, &rt);
+    else
+        pending_view(domain);
+    routes_set(domain, want);
     if (rt.kind == ENGINE_DIRECT && rules_domain_detoured(eng.rules, domain) == 1)
         msg_warn(MOD, "%s is blocked but stays on direct routing: %s; Postfix keeps its mail "
                  "queued", domain, rt.why);
+}
+
+static void on_route_live(const char *domain, void *arg)
+{
+    (void)arg;
+    pending_take(domain);
+    show_unless_pending(domain);
 }
 
 static int reroute_detoured(const struct rules_domain_view *v, void *arg)
@@ -279,19 +338,15 @@ static void on_mx(const struct mx_result *res, void *arg)
         if (n > 0)
             rules_domain_set_mx(eng.rules, res->domain, mx, n, clock_now_ms());
     }
-    /* Whatever DNS said, the domain now has an answer for the milter. */
-    struct engine_route rt;
-    engine_route(res->domain, &rt);
-    publish_view(res->domain, &rt);
+    /* Whatever DNS said, the domain now has an answer for the milter,
+     * unless its new detour is still on its way into Postfix. */
+    show_unless_pending(res->domain);
 }
 
 static void resolve(const char *domain)
 {
-    if (mxresolve_domain(eng.dns, domain, on_mx, NULL) < 0) {
-        struct engine_route rt;
-        engine_route(domain, &rt);
-        publish_view(domain, &rt);
-    }
+    if (mxresolve_domain(eng.dns, domain, on_mx, NULL) < 0)
+        show_unless_pending(domain);
 }
 
 /* ---- Probes ---- */
@@ -500,6 +555,7 @@ static int engine_start(struct daemon *d)
         }
         eng.nlogs++;
     }
+    routes_on_live(on_route_live, NULL);
     if (routeview_start(d->base, on_view_request, NULL) < 0) {
         msg_warn(MOD, "cannot set up the route view");
         return -1;
@@ -527,6 +583,8 @@ static void engine_stop(struct daemon *d)
         event_free(eng.tick);
     for (size_t i = 0; i < eng.nlogs; i++)
         follower_free(eng.logs[i]);
+    routes_on_live(NULL, NULL);
+    npending = 0;
     recheck_stop();
     relayhealth_stop();
     if (eng.dns)

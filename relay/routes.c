@@ -143,11 +143,27 @@ static void on_later(evutil_socket_t fd, short what, void *arg)
 
 static void schedule_reload(void);
 
+static void (*live_fn)(const char *domain, void *arg);
+static void *live_arg;
+
+void routes_on_live(void (*fn)(const char *domain, void *arg), void *arg)
+{
+    live_fn = fn;
+    live_arg = arg;
+}
+
+static void announce_live(const struct domains *l)
+{
+    for (size_t i = 0; live_fn && i < l->n; i++)
+        live_fn(l->v[i], live_arg);
+}
+
 static void on_reloaded(int status, const char *text, void *arg)
 {
     (void)arg;
     r.reload_inflight = false;
     r.last_reload_ms = clock_mono_ms();
+    announce_live(&r.riding);       /* a failed reload: as live as it gets */
     if (status == 0) {
         msg_debug(MOD, "postfix reload done; kicking %zu domain(s)", r.riding.n);
         kick_later(&r.riding, &r.soon);
@@ -168,6 +184,7 @@ static void send_reload(void)
         static struct msg_limiter lim;
         msg_limited(&lim, 600000, MOD, "no postfix reload (%s); Postfix sees the new routes "
                     "within about 10 s", err);
+        announce_live(&r.waiting);
         kick_later(&r.waiting, &r.settle);
         return;
     }
@@ -197,6 +214,7 @@ static void schedule_reload(void)
     if (wait > ROUTES_SETTLE_MS) {
         msg_debug(MOD, "next reload in %llu ms: Postfix's own check is sooner; no reload",
                   (unsigned long long)wait);
+        announce_live(&r.waiting);
         kick_later(&r.waiting, &r.settle);
     } else if (wait > 0) {
         timer_in(r.reload_timer, wait);
@@ -283,6 +301,7 @@ static int publish(bool act)
                 domains_add(&r.waiting, urgent.v[i]);
             schedule_reload();
         } else {
+            announce_live(&urgent);
             kick_later(&urgent, &r.settle);
         }
         kick_later(&calm, &r.settle);

@@ -85,6 +85,13 @@ const char *routes_get(const char *domain);
 /* Number of wanted routes. */
 size_t routes_count(void);
 
+/* fn(domain) is called once a newly added or changed detour is in force in
+ * Postfix: published, and reloaded when routes.reload is "auto" (or
+ * published, when no reload is possible).  The engine answers the milter
+ * only then, so a message accepted for a new detour is never routed the old
+ * way.  One listener; NULL removes it. */
+void routes_on_live(void (*fn)(const char *domain, void *arg), void *arg);
+
 /* Publishes now instead of after the debounce; 0, or -1 (logged). */
 int routes_flush(void);
 
