@@ -34,3 +34,4 @@ TESTS += tests/integration/replay.sh
 TESTS += tests/integration/daemon_shared.sh
 TESTS += tests/e2e/detour.sh
 TESTS += tests/e2e/failover.sh
+TESTS += tests/e2e/first_message.sh
