@@ -38,10 +38,9 @@ const char *store_prefix(const struct store *st)
     return st->prefix;
 }
 
-/* Runs a command given as argv; NULL (with st->err set) on I/O or Redis error. */
-redisReply *store_command(struct store *st, int argc, const char **argv, const size_t *lens)
+/* A reply, or NULL with st->err set when there was none or it is an error. */
+static redisReply *checked(struct store *st, redisReply *r)
 {
-    redisReply *r = redisCommandArgv(st->rc, argc, argv, lens);
     if (r == NULL) {
         store_fail(st, "redis: %s", st->rc->errstr[0] ? st->rc->errstr : "connection lost");
         return NULL;
@@ -52,6 +51,12 @@ redisReply *store_command(struct store *st, int argc, const char **argv, const s
         return NULL;
     }
     return r;
+}
+
+/* Runs a command given as argv; NULL (with st->err set) on I/O or Redis error. */
+redisReply *store_command(struct store *st, int argc, const char **argv, const size_t *lens)
+{
+    return checked(st, redisCommandArgv(st->rc, argc, argv, lens));
 }
 
 static int load_scripts(struct store *st)
@@ -98,16 +103,7 @@ redisReply *store_eval(struct store *st, enum store_script s, int nkeys, int nar
         argv[1] = st->sha[s];
         r = redisCommandArgv(st->rc, argc, argv, NULL);
     }
-    if (r == NULL) {
-        store_fail(st, "redis: %s", st->rc->errstr[0] ? st->rc->errstr : "connection lost");
-        return NULL;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-        store_fail(st, "redis: %.200s", r->str);
-        freeReplyObject(r);
-        return NULL;
-    }
-    return r;
+    return checked(st, r);
 }
 
 struct store *store_open(const struct cfg_redis *rc, const char *site, char *err, size_t errlen)

@@ -4,15 +4,7 @@
 # is detoured and stuck mail is sent on; the unaffected domain is never
 # detoured; the block lifts and direct delivery returns; mxdetourd killed and
 # Redis stopped lose no mail and keep the last routes.  TAP output.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/tap.sh"
-if [[ $(id -u) != 0 ]] || ! command -v postfix >/dev/null; then
-    echo "1..0 # SKIP needs root and postfix"; exit 0
-fi
-. "$top_srcdir/tests/e2e/lib/bed.sh"
-. "$top_srcdir/tests/e2e/lib/mxd.sh"
+. "$(dirname "$0")/lib/e2e.sh"
 plan 13
 bed_setup || { echo "Bail out! the test bed did not come up"; exit 1; }
 mxd_setup || { echo "Bail out! mxdetourd did not start"; exit 1; }
@@ -28,11 +20,6 @@ bed_send a@mta.test u1@blocked.test >/dev/null
 bed_send a@mta.test u2@blocked.test >/dev/null
 check "mxdetourd detects the block and detours the domain" \
     mxd_wait 'detour: blocked.test \(mx1.blocked.test\[198.18.0.2\], mx2.blocked.test\[198.18.0.3\]\) blocked after 2 connect timeouts in 10m; routing via relay-out' 40
-route_is() {  # DOMAIN NEXTHOP SECONDS: polls the published table
-    local i=0
-    until [[ $(postmap -q "$1" "hash:$MXD_DIR/transport") == "$2" ]]; do
-        ((i++ >= $3 * 10)) && return 1; sleep 0.1; done
-}
 check "the route is in Postfix's table" route_is blocked.test "smtp:[$BED_RELAY_ADDR]:25" 5
 check "the deferred messages reach the relay" bed_wait_sink relay 2 40 'blocked.test'
 echo "# detected and delivered through the relay $(( $(date +%s) - t0 ))s after the first message"

@@ -4,15 +4,7 @@
 # to custom.test (a custom domain whose MX is mx1.blocked.test) goes to the
 # relay at its first delivery attempt, with no connect timeout; open.test
 # stays direct.  The milter sees every recipient before the message is queued.
-set -u
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-. "$top_srcdir/tests/lib/tap.sh"
-if [[ $(id -u) != 0 ]] || ! command -v postfix >/dev/null; then
-    echo "1..0 # SKIP needs root and postfix"; exit 0
-fi
-. "$top_srcdir/tests/e2e/lib/bed.sh"
-. "$top_srcdir/tests/e2e/lib/mxd.sh"
+. "$(dirname "$0")/lib/e2e.sh"
 plan 8
 bed_setup || { echo "Bail out! the test bed did not come up"; exit 1; }
 mxd_setup "milter = { socket = \"unix:$BED_DIR/mxd/milter.sock\"; route_wait = \"3s\"; };" \
