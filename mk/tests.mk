@@ -35,3 +35,4 @@ TESTS += tests/integration/daemon_shared.sh
 TESTS += tests/e2e/detour.sh
 TESTS += tests/e2e/failover.sh
 TESTS += tests/e2e/first_message.sh
+TESTS += tests/e2e/tunnel.sh
