@@ -443,9 +443,11 @@ static void on_event(const struct logparse_event *ev, void *arg)
 
     switch (ev->type) {
     case LOGPARSE_CONNECT_FAIL:
+        relayhealth_evidence(&ev->addr, 0);
         record(&ev->addr, ev->host, NULL, ASTORE_FAILURE, ev->kind, t);
         break;
     case LOGPARSE_REPLY:
+        relayhealth_evidence(&ev->addr, 1);
         record(&ev->addr, ev->host, NULL, ASTORE_SUCCESS, FAIL_NONE, t);
         break;
     case LOGPARSE_STATUS:

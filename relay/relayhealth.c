@@ -188,9 +188,9 @@ int relayhealth_is_up(const char *relay)
     return s ? s->up : 0;
 }
 
-void relayhealth_evidence(const char *relay, int ok)
+void relayhealth_evidence(const struct netaddr *addr, int ok)
 {
-    struct relay_state *s = find(relay);
-    if (s)
-        judge(s, ok, ok ? "a delivery through it" : "Postfix could not connect to it");
+    for (size_t i = 0; i < rh.n; i++)
+        if (rh.r[i].have_addr && netaddr_equal(&rh.r[i].addr, addr))
+            judge(&rh.r[i], ok, ok ? "Postfix delivered through it" : "Postfix could not connect to it");
 }

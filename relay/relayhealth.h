@@ -16,6 +16,7 @@
 #define MXD_RELAYHEALTH_H
 
 #include "cfg.h"
+#include "netaddr.h"
 
 struct event_base;
 
@@ -31,7 +32,9 @@ void relayhealth_stop(void);
 /* 1 when the named relay is usable (unknown names: 0). */
 int relayhealth_is_up(const char *relay);
 
-/* Postfix's own word on a delivery through the relay (the log). */
-void relayhealth_evidence(const char *relay, int ok);
+/* Postfix's own word on a connection to addr (the log): a delivery or any
+ * reply (ok), or a connect failure.  Ignored unless addr is a relay's check
+ * target. */
+void relayhealth_evidence(const struct netaddr *addr, int ok);
 
 #endif
