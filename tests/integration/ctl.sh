@@ -57,9 +57,10 @@ timeout 20 python3 -c '
 import socket,sys
 s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(5)
-c,_=s.accept(); c.sendall(b"220 greeter ESMTP\r\n"); c.recv(100); c.close()' "$port" &
+open(sys.argv[2], "w").close()
+c,_=s.accept(); c.sendall(b"220 greeter ESMTP\r\n"); c.recv(100); c.close()' "$port" "$tmp/greeter.ready" &
 greeter=$!
-sleep 0.3
+i=0; while [ ! -f "$tmp/greeter.ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 sed -i "s/^site = \"lab\";/site = \"lab\"; probe = { port = $port; timeout = \"2s\"; };/" "$tmp/mxdetour.conf"
 out=$($ctl probe 127.0.0.1); rc=$?
 expect_match "probe reports the greeting" "$rc:$out" '^0:127.0.0.1: greeting 220 after [0-9]+ms$'
