@@ -233,8 +233,17 @@ static void recompute_domains(struct rules *r, const struct netaddr *a,
 }
 
 /* After a breaker call: evictability, the event, and the domains. */
+static void report_addr_ex(struct rules *r, struct addr_entry *e, enum breaker_state old,
+                           enum breaker_change ch, uint64_t now, int domains, int undone);
+
 static void report_addr(struct rules *r, struct addr_entry *e, enum breaker_state old,
                         enum breaker_change ch, uint64_t now, int domains)
+{
+    report_addr_ex(r, e, old, ch, now, domains, 0);
+}
+
+static void report_addr_ex(struct rules *r, struct addr_entry *e, enum breaker_state old,
+                           enum breaker_change ch, uint64_t now, int domains, int undone)
 {
     char explain[RULES_EXPLAIN_MAX];
 
@@ -246,7 +255,7 @@ static void report_addr(struct rules *r, struct addr_entry *e, enum breaker_stat
         .kind = RULES_CHANGE_ADDR, .addr = &e->addr, .host = e->host,
         .old_state = old, .new_state = e->b.state, .change = ch, .breaker = &e->b,
         .source = e->b.source, .reason = e->b.reason, .explain = explain,
-        .since_ms = e->b.since_ms,
+        .since_ms = e->b.since_ms, .outage = undone,
     };
     emit(r, &c);
     if (domains && (old != BREAKER_DIRECT) != breaker_is_detoured(&e->b))
@@ -261,16 +270,30 @@ static void check_outage(struct rules *r, uint64_t now)
 
     if (oc == OUTAGE_SAME)
         return;
+    outage_status(r->outage, &os);
     if (oc == OUTAGE_BEGAN) {
-        /* The failures that led up to it are the outage's, not blocks. */
+        /* The failures that led up to it are the outage's, not blocks; so
+         * are the trips they caused before the outage was recognised (log
+         * evidence arrives one line at a time).  Those are undone, and the
+         * events tell the caller to undo them in the shared state too. */
         uint64_t from = now > r->cfg.outage.window_ms ? now - r->cfg.outage.window_ms : 0;
-        addrtable_each_addr(e, &r->t)
+        addrtable_each_addr(e, &r->t) {
             if (e->b.state == BREAKER_DIRECT && e->b.nfails > 0) {
                 breaker_forget(&e->b, from);
                 e->dirty = 1;
+            } else if (e->b.state == BREAKER_DETOURED && e->b.source == SRC_LOG
+                       && e->b.since_ms >= from) {
+                enum breaker_state old = e->b.state;
+                char why[BREAKER_REASON_MAX];
+                snprintf(why, sizeof(why), "trip undone: local outage (%.100s)", os.reason);
+                enum breaker_change ch = breaker_force(&e->b, BREAKER_DIRECT, SRC_LOG, why, 0, now);
+                if (e->b.trips > 0)
+                    e->b.trips--;           /* it was never a block */
+                e->dirty = 1;
+                report_addr_ex(r, e, old, ch, now, 1, 1);
             }
+        }
     }
-    outage_status(r->outage, &os);
     snprintf(explain, sizeof(explain), oc == OUTAGE_BEGAN
              ? "local outage: %s; no address is detoured while it lasts"
              : "local outage over: %s", os.reason);

@@ -100,7 +100,8 @@ struct rules_change {
     enum breaker_state new_state;    /*   or DETOURED; OUTAGE: unused */
     enum breaker_change change;      /* ADDR: what the breaker reported */
     const struct breaker *breaker;   /* ADDR: the new breaker, to write back */
-    int outage;                      /* OUTAGE: 1 began, 0 ended */
+    int outage;                      /* OUTAGE: 1 began, 0 ended; ADDR: 1 when a
+                                        trip is undone because an outage began */
     enum evidence_source source;     /* ADDR, DOMAIN: what moved the deciding breaker */
     const char *reason;              /* the deciding breaker's or the outage's reason */
     const char *explain;             /* one sentence, for the log and mxdetourctl */

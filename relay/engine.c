@@ -383,6 +383,14 @@ static void on_change(const struct rules_change *c, void *arg)
         msg_info(MOD, "%s[%s]: %s -> %s: %s", c->host && *c->host ? c->host : "-",
                  netaddr_format(c->addr, buf, sizeof(buf)), breaker_state_name(c->old_state),
                  breaker_state_name(c->new_state), c->reason ? c->reason : "");
+        if (c->outage) {
+            /* A trip the outage guard undid was written to Redis before the
+             * outage was recognised: undo it there too. */
+            struct breaker_params p;
+            params_for(c->addr, c->host, NULL, &p, NULL);
+            astore_record(buf, c->host, ASTORE_FORCE, FAIL_NONE, SRC_LOG, &p, clock_now_ms(),
+                          BREAKER_DIRECT, 0, c->reason);
+        }
         break;
     case RULES_CHANGE_DOMAIN: {
         struct engine_route rt;

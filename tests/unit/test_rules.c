@@ -555,6 +555,38 @@ START_TEST(arguments_views_and_walks)
 }
 END_TEST
 
+/* Log lines arrive one at a time: a destination can trip on its own failures
+ * before enough others have failed to show an outage.  When the outage is
+ * recognised, such trips are undone and flagged for the shared state. */
+START_TEST(outage_undoes_the_trips_that_led_up_to_it)
+{
+    char addr[32], dom[32];
+    struct rules_stats st;
+
+    /* d0 fails three times in a row first (default threshold 3): a trip. */
+    for (int k = 0; k < 3; k++)
+        timeout_at("10.0.0.1", NULL, "d0.test", T0 + (uint64_t)k * SEC);
+    ck_assert_int_eq(breaker_of("10.0.0.1")->state, BREAKER_DETOURED);
+    /* Then four more unrelated destinations fail in the same minute. */
+    for (unsigned i = 1; i < 5; i++) {
+        snprintf(addr, sizeof(addr), "10.%u.0.1", i);
+        snprintf(dom, sizeof(dom), "d%u.test", i);
+        timeout_at(addr, NULL, dom, T0 + 10 * SEC + i * SEC);
+    }
+    ck_assert_int_eq(last(RULES_CHANGE_OUTAGE, NULL)->outage, 1);
+    ck_assert_int_eq(breaker_of("10.0.0.1")->state, BREAKER_DIRECT);
+    const struct event *e = last(RULES_CHANGE_ADDR, "10.0.0.1");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(e->new_state, BREAKER_DIRECT);
+    ck_assert_int_eq(e->outage, 1);
+    ck_assert_ptr_nonnull(strstr(breaker_of("10.0.0.1")->reason, "trip undone: local outage"));
+    rules_stats(R, &st);
+    ck_assert_uint_eq(st.detoured_addrs, 0);
+    ck_assert_uint_eq(st.detoured_domains, 0);
+    ck_assert_uint_eq(breaker_of("10.0.0.1")->trips, 0);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("rules");
@@ -565,6 +597,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, one_blocked_mx_is_not_enough);
     tcase_add_test(tc, new_domain_on_blocked_addresses_detoured_at_once);
     tcase_add_test(tc, local_outage_detours_nothing);
+    tcase_add_test(tc, outage_undoes_the_trips_that_led_up_to_it);
     tcase_add_test(tc, provider_networks_are_one_destination);
     tcase_add_test(tc, status_lines_regroup_early_failures);
     tcase_add_test(tc, real_block_among_successes_detours);
