@@ -36,3 +36,4 @@ TESTS += tests/e2e/detour.sh
 TESTS += tests/e2e/failover.sh
 TESTS += tests/e2e/first_message.sh
 TESTS += tests/e2e/tunnel.sh
+TESTS += tests/e2e/outage.sh

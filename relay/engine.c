@@ -406,7 +406,7 @@ static void on_change(const struct rules_change *c, void *arg)
     }
     case RULES_CHANGE_OUTAGE:
         if (c->outage)
-            msg_warn(MOD, "%s; nothing is detoured while it lasts", c->explain);
+            msg_warn(MOD, "%s", c->explain);
         else
             msg_info(MOD, "%s", c->explain);
         break;
