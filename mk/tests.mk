@@ -37,3 +37,4 @@ TESTS += tests/e2e/failover.sh
 TESTS += tests/e2e/first_message.sh
 TESTS += tests/e2e/tunnel.sh
 TESTS += tests/e2e/outage.sh
+TESTS += tests/e2e/two_mtas.sh
