@@ -2,7 +2,8 @@
  * breaker - the per-address circuit breaker; the state machine is drawn in
  * breaker.h and its defaults are argued in docs/detection.md.
  *
- * Invariants kept by every function here (and checked by breaker_decode):
+ * Invariants kept by every function here (and checked by breaker_decode, in
+ * breaker_text.c):
  *   - fails_ms[0..nfails) is sorted, oldest first, and holds only failures of
  *     counted kinds seen while DIRECT; unused slots are zero;
  *   - until_ms is 0 unless the state is DETOURED;
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "breaker.h"
+#include "breaker_int.h"
 #include "duration.h"
 
 /* How each failure kind reads in a reason: "3 connect timeouts in 10m". */
@@ -38,15 +40,9 @@ static const struct noun {
 
 static const char *const state_names[] = {"direct", "detoured", "half-open"};
 
-/* A bounded string builder: appends what fits, remembers whether all did. */
-struct text {
-    char *buf;
-    size_t size, len;
-    int overflow;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct text *t, const char *fmt, ...)
+/* A bounded string builder (struct text: breaker_int.h): appends what
+ * fits, remembers whether all did. */
+void breaker_put(struct text *t, const char *fmt, ...)
 {
     va_list ap;
     int n;
@@ -72,7 +68,7 @@ static unsigned clamp(unsigned v, unsigned lo, unsigned hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-static int kind_valid(unsigned k)
+int breaker_kind_valid(unsigned k)
 {
     return k > FAIL_NONE && k < FAIL_KIND_COUNT;
 }
@@ -252,16 +248,16 @@ static void window_reason(struct breaker *b, const struct breaker_params *p)
     struct text t = {text, sizeof(text), 0, 0};
 
     for (unsigned i = 0; i < b->nfails; i++)
-        if (kind_valid(b->fail_kinds[i]) && count[b->fail_kinds[i]]++ == 0)
+        if (breaker_kind_valid(b->fail_kinds[i]) && count[b->fail_kinds[i]]++ == 0)
             kinds++;
     for (unsigned k = 0; k < FAIL_KIND_COUNT; k++) {
         if (count[k] == 0)
             continue;
         done++;
-        put(&t, "%s%u %s", done == 1 ? "" : done == kinds ? " and " : ", ", count[k],
+        breaker_put(&t, "%s%u %s", done == 1 ? "" : done == kinds ? " and " : ", ", count[k],
             count[k] == 1 ? nouns[k].one : nouns[k].many);
     }
-    put(&t, " in %s", duration_format(p->window_ms, d, sizeof(d)));
+    breaker_put(&t, " in %s", duration_format(p->window_ms, d, sizeof(d)));
     set_reason(b, "%s", text);
 }
 
@@ -294,7 +290,7 @@ enum breaker_change breaker_failure(struct breaker *b, const struct breaker_para
     char d[32];
     enum breaker_change ch;
 
-    if (!kind_valid(kind) || (unsigned)src >= SRC_COUNT)
+    if (!breaker_kind_valid(kind) || (unsigned)src >= SRC_COUNT)
         return BREAKER_SAME;
     ch = breaker_tick(b, p, now_ms);
     if (b->kind_counts[kind] < UINT_MAX)
@@ -397,7 +393,7 @@ static size_t char_len(const unsigned char *s, size_t n)
     return s[0] >= 0x20 && s[0] < 0x7f ? 1 : s[0] >= 0x80 ? utf8_seq(s, n) : 0;
 }
 
-static int reason_valid(const char *text, size_t len)
+int breaker_reason_valid(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t n;
@@ -408,8 +404,8 @@ static int reason_valid(const char *text, size_t len)
     return 1;
 }
 
-/* Copies text into the reason, turning what reason_valid() refuses into '?'
- * and cutting between characters when it is too long. */
+/* Copies text into the reason, turning what breaker_reason_valid() refuses
+ * into '?' and cutting between characters when it is too long. */
 static void copy_reason(struct breaker *b, const char *text)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -485,198 +481,4 @@ int breaker_state_parse(const char *name, enum breaker_state *s)
             return 0;
         }
     return -1;
-}
-
-/* The invariants of the header comment, for encode and decode alike. */
-static int breaker_valid(const struct breaker *b)
-{
-    size_t rlen = strnlen(b->reason, sizeof(b->reason));
-
-    if ((unsigned)b->state > BREAKER_HALF_OPEN || (unsigned)b->source >= SRC_COUNT
-        || b->nfails > BREAKER_MAX_FAILS || b->trips > BREAKER_MAX_TRIPS
-        || b->probe_ok > BREAKER_MAX_FAILS)
-        return 0;
-    if (b->state != BREAKER_DETOURED && b->until_ms != 0)
-        return 0;
-    for (unsigned i = 0; i < b->nfails; i++)
-        if (!kind_valid(b->fail_kinds[i]) || (i > 0 && b->fails_ms[i] < b->fails_ms[i - 1]))
-            return 0;
-    return rlen < sizeof(b->reason) && reason_valid(b->reason, rlen);
-}
-
-int breaker_encode(const struct breaker *b, char *buf, size_t size)
-{
-    struct text t = {buf, size, 0, 0};
-    const char *sep = "";
-
-    if (size == 0)
-        return -1;
-    buf[0] = 0;
-    if (!breaker_valid(b))
-        return -1;
-    put(&t, "v1 state=%s since=%llu until=%llu trips=%u probe_ok=%u src=%s ok=%llu fail=%llu "
-        "decay=%llu counts=", state_names[b->state], (unsigned long long)b->since_ms,
-        (unsigned long long)b->until_ms, b->trips, b->probe_ok, evidence_source_name(b->source),
-        (unsigned long long)b->last_success_ms, (unsigned long long)b->last_failure_ms,
-        (unsigned long long)b->decay_from_ms);
-    for (unsigned k = FAIL_NONE + 1; k < FAIL_KIND_COUNT; k++)
-        if (b->kind_counts[k]) {
-            put(&t, "%s%s:%u", sep, fail_kind_name((enum fail_kind)k), b->kind_counts[k]);
-            sep = ",";
-        }
-    put(&t, "%s fails=", *sep ? "" : "-");
-    for (unsigned i = 0; i < b->nfails; i++)
-        put(&t, "%s%llu:%s", i ? "," : "", (unsigned long long)b->fails_ms[i],
-            fail_kind_name((enum fail_kind)b->fail_kinds[i]));
-    put(&t, "%s reason=%s", b->nfails ? "" : "-", b->reason);
-    if (t.overflow) {
-        buf[0] = 0;
-        return -1;
-    }
-    return (int)t.len;
-}
-
-/* The decoder's cursor over [p, end). Each step returns 0, or -1. */
-struct cursor {
-    const char *p, *end;
-};
-
-static int lit(struct cursor *c, const char *s)
-{
-    size_t n = strlen(s);
-
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
-        return -1;
-    c->p += n;
-    return 0;
-}
-
-/* After key, a decimal number in canonical form (no sign, no leading
- * zero) of at most max. */
-static int num(struct cursor *c, const char *key, uint64_t max, uint64_t *v)
-{
-    const char *start;
-    uint64_t n = 0;
-
-    if (lit(c, key) < 0)
-        return -1;
-    for (start = c->p; c->p < c->end && *c->p >= '0' && *c->p <= '9'; c->p++) {
-        unsigned d = (unsigned)(*c->p - '0');
-        if (n > (max - d) / 10)
-            return -1;
-        n = n * 10 + d;
-    }
-    if (c->p == start || (*start == '0' && c->p - start > 1))
-        return -1;
-    *v = n;
-    return 0;
-}
-
-/* After key, one of the names name_of(0 .. count-1); *v is its index. */
-static int word(struct cursor *c, const char *key, const char *(*name_of)(unsigned),
-                unsigned count, unsigned *v)
-{
-    const char *start;
-
-    if (lit(c, key) < 0)
-        return -1;
-    for (start = c->p; c->p < c->end && ((*c->p >= 'a' && *c->p <= 'z') || *c->p == '-'); c->p++)
-        ;
-    for (unsigned i = 0; i < count; i++) {
-        const char *n = name_of(i);
-        if (n && strlen(n) == (size_t)(c->p - start) && memcmp(n, start, strlen(n)) == 0) {
-            *v = i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static const char *state_of(unsigned i)
-{
-    return state_names[i];
-}
-
-static const char *kind_of(unsigned i)
-{
-    return fail_kind_name((enum fail_kind)i);       /* NULL for FAIL_NONE */
-}
-
-static const char *source_of(unsigned i)
-{
-    return evidence_source_name((enum evidence_source)i);
-}
-
-static int decode_counts(struct cursor *c, struct breaker *b)
-{
-    unsigned kind;
-    uint64_t n;
-
-    if (lit(c, " counts=") < 0)
-        return -1;
-    if (lit(c, "-") == 0)
-        return 0;
-    do {
-        if (word(c, "", kind_of, FAIL_KIND_COUNT, &kind) < 0 || b->kind_counts[kind] != 0
-            || num(c, ":", UINT_MAX, &n) < 0 || n == 0)
-            return -1;
-        b->kind_counts[kind] = (unsigned)n;
-    } while (lit(c, ",") == 0);
-    return 0;
-}
-
-static int decode_fails(struct cursor *c, struct breaker *b)
-{
-    unsigned kind;
-
-    if (lit(c, " fails=") < 0)
-        return -1;
-    if (lit(c, "-") == 0)
-        return 0;
-    do {
-        if (b->nfails == BREAKER_MAX_FAILS || num(c, "", UINT64_MAX, &b->fails_ms[b->nfails]) < 0
-            || word(c, ":", kind_of, FAIL_KIND_COUNT, &kind) < 0)
-            return -1;
-        b->fail_kinds[b->nfails++] = (unsigned char)kind;
-    } while (lit(c, ",") == 0);
-    return 0;
-}
-
-int breaker_decode(const char *text, size_t len, struct breaker *out)
-{
-    struct cursor c;
-    struct breaker b;
-    uint64_t trips, probe_ok;
-    unsigned state, src;
-    size_t rlen;
-
-    if (text == NULL)
-        return -1;
-    c.p = text;
-    c.end = text + len;
-    memset(&b, 0, sizeof(b));
-    if (lit(&c, "v1") < 0
-        || word(&c, " state=", state_of, BREAKER_HALF_OPEN + 1, &state) < 0
-        || num(&c, " since=", UINT64_MAX, &b.since_ms) < 0
-        || num(&c, " until=", UINT64_MAX, &b.until_ms) < 0
-        || num(&c, " trips=", BREAKER_MAX_TRIPS, &trips) < 0
-        || num(&c, " probe_ok=", BREAKER_MAX_FAILS, &probe_ok) < 0
-        || word(&c, " src=", source_of, SRC_COUNT, &src) < 0
-        || num(&c, " ok=", UINT64_MAX, &b.last_success_ms) < 0
-        || num(&c, " fail=", UINT64_MAX, &b.last_failure_ms) < 0
-        || num(&c, " decay=", UINT64_MAX, &b.decay_from_ms) < 0
-        || decode_counts(&c, &b) < 0 || decode_fails(&c, &b) < 0 || lit(&c, " reason=") < 0)
-        return -1;
-    b.state = (enum breaker_state)state;
-    b.source = (enum evidence_source)src;
-    b.trips = (unsigned)trips;
-    b.probe_ok = (unsigned)probe_ok;
-    rlen = (size_t)(c.end - c.p);
-    if (rlen >= sizeof(b.reason))
-        return -1;
-    memcpy(b.reason, c.p, rlen);
-    if (!reason_valid(b.reason, rlen) || !breaker_valid(&b))
-        return -1;
-    *out = b;
-    return 0;
 }

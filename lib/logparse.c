@@ -2,7 +2,8 @@
  * logparse - see logparse.h for the interface and the lines it reads.
  *
  * logparse_line() checks a line's bounds, parses its header (timestamp,
- * host, NAME/PROGRAM[PID]) and passes the message to one of two paths:
+ * read by logtime.c; host; NAME/PROGRAM[PID]) and passes the message to one
+ * of two paths:
  *   on_statement()  a line that is not a status line: one connection
  *                   attempt, failed (CONNECT_FAIL) or answered (REPLY);
  *   on_status()     a per-recipient status line: links the attempts of its
@@ -26,26 +27,19 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "clock.h"
 #include "logparse.h"
+#include "logtime.h"
 
 #define NAME_MAX_LEN 47
 #define WAYS 4
 #define SETS (LOGPARSE_PIDS / WAYS)
-#define YEAR_SLACK_MS (24LL * 3600 * 1000)      /* lines may lead "now" by this */
-#define YEAR_BACK_MS (300LL * 24 * 3600 * 1000) /* older: maybe next year's */
 #define SAME_DELIVERY_MS 10000
 #define RCPT_MAX 512
 #define BRACKET_MAX 255         /* inside H[...]: an address or a socket path */
 
 enum program { PROG_NONE, PROG_SMTP, PROG_ERROR };
 enum verdict { V_NONE = 0, V_UNKNOWN, V_FAIL, V_REPLY, V_REPEAT };
-
-struct cur {
-    const char *p, *end;
-};
 
 struct header {
     uint64_t time_ms;
@@ -90,46 +84,15 @@ struct logparse {
     unsigned nnames;
     char names[LOGPARSE_MAX_NAMES][NAME_MAX_LEN + 1];
     size_t name_len[LOGPARSE_MAX_NAMES];
-    uint64_t pinned_ms;         /* logparse_set_now(); 0: follow the clock */
-    int64_t now_ms;             /* the reference time and its local year */
-    int now_year;
-    struct {                    /* the last syslog minute resolved */
-        int valid, mon, mday, hour, min;
-        int64_t ms;
-    } tcache;
+    struct logtime time;        /* timestamps: reference time, cache */
     uint64_t seq;
     struct logparse_stats stats;
     struct logparse_event ev;
     struct slot slots[LOGPARSE_PIDS];
 };
 
-/* Cursor primitives: each checks the bound before it reads. */
-
-static int lit(struct cur *c, const char *s, size_t n)
-{
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n) != 0)
-        return 0;
-    c->p += n;
-    return 1;
-}
-#define LIT(c, s) lit((c), (s), sizeof(s) - 1)
-
-/* min..max digits, not followed by another; consumes nothing on failure. */
-static int number(struct cur *c, unsigned min, unsigned max, uint64_t *v)
-{
-    const char *p = c->p;
-    unsigned n = 0;
-
-    *v = 0;
-    while (p < c->end && n < max && isdigit((unsigned char)*p)) {
-        *v = *v * 10 + (uint64_t)(*p++ - '0');
-        n++;
-    }
-    if (n < min || (p < c->end && isdigit((unsigned char)*p)))
-        return -1;
-    c->p = p;
-    return 0;
-}
+/* Cursor primitives (lit, LIT, number: logtime.h) each check the bound
+ * before they read. */
 
 /* A run of bytes up to stop (or a space), 1..max long; 0 or -1. */
 static int token(struct cur *c, char stop, size_t max, const char **s, size_t *n)
@@ -146,141 +109,12 @@ static int token(struct cur *c, char stop, size_t max, const char **s, size_t *n
     return 0;
 }
 
-/* Time.  Zone-less stamps are local time, and their year is inferred. */
-
-/* ms of a calendar minute, UTC or local; -1 for dates like Feb 30. */
-static int64_t civil_minute(int year, int mon, int mday, int hour, int min, int utc)
-{
-    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon, .tm_mday = mday,
-                    .tm_hour = hour, .tm_min = min, .tm_isdst = -1};
-    time_t t = utc ? timegm(&tm) : mktime(&tm);
-
-    if (t == (time_t)-1 || t < 0 || tm.tm_mon != mon || tm.tm_mday != mday)
-        return -1;
-    return (int64_t)t * 1000;
-}
-
-static void set_reference(struct logparse *lp, uint64_t now_ms)
-{
-    time_t t = (time_t)(now_ms / 1000);
-    struct tm tm;
-
-    lp->now_ms = (int64_t)now_ms;
-    lp->now_year = localtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
-}
-
-static int64_t syslog_minute(struct logparse *lp, int mon, int mday, int hour, int min)
-{
-    int64_t t, next;
-
-    if (lp->tcache.valid && lp->tcache.mon == mon && lp->tcache.mday == mday
-        && lp->tcache.hour == hour && lp->tcache.min == min)
-        return lp->tcache.ms;
-    if (lp->pinned_ms == 0)
-        set_reference(lp, clock_now_ms());      /* once per new minute in the log */
-    t = civil_minute(lp->now_year, mon, mday, hour, min, 0);
-    if (t < 0 || t > lp->now_ms + YEAR_SLACK_MS) {
-        t = civil_minute(lp->now_year - 1, mon, mday, hour, min, 0);    /* Dec in Jan */
-    } else if (lp->now_ms - t > YEAR_BACK_MS) {
-        next = civil_minute(lp->now_year + 1, mon, mday, hour, min, 0);
-        if (next >= 0 && next <= lp->now_ms + YEAR_SLACK_MS)
-            t = next;                                                   /* Jan on Dec 31 */
-    }
-    if (t >= 0) {
-        lp->tcache.valid = 1;
-        lp->tcache.mon = mon, lp->tcache.mday = mday;
-        lp->tcache.hour = hour, lp->tcache.min = min;
-        lp->tcache.ms = t;
-    }
-    return t;
-}
-
-/* "HH:MM:SS[.frac]" into seconds and milliseconds. */
-static int clock_part(struct cur *c, uint64_t *hh, uint64_t *mm, uint64_t *ss, uint64_t *ms)
-{
-    const char *frac;
-
-    if (number(c, 2, 2, hh) < 0 || !LIT(c, ":") || number(c, 2, 2, mm) < 0
-        || !LIT(c, ":") || number(c, 2, 2, ss) < 0 || *hh > 23 || *mm > 59 || *ss > 60)
-        return -1;
-    *ms = 0;
-    if (!LIT(c, "."))
-        return 0;
-    frac = c->p;                /* 1..9 digits; the first three are the ms */
-    for (unsigned scale = 100; c->p < c->end && c->p - frac < 9 && isdigit((unsigned char)*c->p);
-         c->p++, scale /= 10)
-        *ms += (uint64_t)(*c->p - '0') * scale;
-    return c->p > frac ? 0 : -1;
-}
-
-static int syslog_time(struct logparse *lp, struct cur *c, uint64_t *out)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    uint64_t mday, hh, mm, ss, ms;
-    int64_t minute;
-    int mon;
-
-    if (c->end - c->p < 15)
-        return -1;
-    for (mon = 0; mon < 12 && memcmp(c->p, months + 3 * mon, 3) != 0; mon++)
-        ;
-    if (mon == 12)
-        return -1;
-    c->p += 3;
-    if (!LIT(c, " "))
-        return -1;
-    (void)LIT(c, " ");          /* "Nov  3" */
-    if (number(c, 1, 2, &mday) < 0 || mday < 1 || mday > 31 || !LIT(c, " ")
-        || clock_part(c, &hh, &mm, &ss, &ms) < 0)
-        return -1;
-    minute = syslog_minute(lp, mon, (int)mday, (int)hh, (int)mm);
-    if (minute < 0)
-        return -1;
-    *out = (uint64_t)minute + ss * 1000 + ms;
-    return 0;
-}
-
-/* RFC 3339: 2026-11-23T11:02:03[.123456](Z|+hh:mm|+hhmm|nothing: local). */
-static int iso_time(struct cur *c, uint64_t *out)
-{
-    uint64_t y, mo, d, hh, mm, ss, ms, oh = 0, om = 0;
-    int64_t t, sign = 0;
-
-    if (number(c, 4, 4, &y) < 0 || y < 1970 || !LIT(c, "-") || number(c, 2, 2, &mo) < 0
-        || mo < 1 || mo > 12 || !LIT(c, "-") || number(c, 2, 2, &d) < 0 || d < 1 || d > 31
-        || !LIT(c, "T") || clock_part(c, &hh, &mm, &ss, &ms) < 0)
-        return -1;
-    if (LIT(c, "Z")) {
-        sign = 1;
-    } else if (c->p < c->end && (*c->p == '+' || *c->p == '-')) {
-        sign = *c->p++ == '-' ? -1 : 1;
-        if (number(c, 4, 4, &oh) == 0)          /* +hhmm */
-            om = oh % 100, oh /= 100;
-        else if (number(c, 2, 2, &oh) < 0 || !LIT(c, ":") || number(c, 2, 2, &om) < 0)
-            return -1;                          /* not +hh:mm either */
-        if (oh > 23 || om > 59)
-            return -1;
-    }
-    t = civil_minute((int)y, (int)mo - 1, (int)d, (int)hh, (int)mm, sign != 0);
-    if (t < 0)
-        return -1;
-    t += (int64_t)(ss * 1000 + ms) - sign * (int64_t)(oh * 3600 + om * 60) * 1000;
-    if (t < 0)
-        return -1;
-    *out = (uint64_t)t;
-    return 0;
-}
-
 /* "TIMESTAMP HOST TAG[PID]: " */
 static int parse_header(struct logparse *lp, struct cur *c, struct header *h)
 {
     uint64_t pid;
-    int rc;
 
-    if (c->p == c->end)
-        return -1;
-    rc = isdigit((unsigned char)*c->p) ? iso_time(c, &h->time_ms) : syslog_time(lp, c, &h->time_ms);
-    if (rc < 0 || !LIT(c, " ")
+    if (logtime_parse(&lp->time, c, &h->time_ms) < 0 || !LIT(c, " ")
         || token(c, ' ', LOGPARSE_HOST_MAX, &h->host, &h->host_len) < 0 || !LIT(c, " ")
         || token(c, '[', LOGPARSE_SERVICE_MAX - 1, &h->tag, &h->tag_len) < 0
         || !LIT(c, "[") || number(c, 1, 10, &pid) < 0 || pid == 0 || pid > 0x7fffffff
@@ -803,9 +637,7 @@ void logparse_free(struct logparse *lp)
 
 void logparse_set_now(struct logparse *lp, uint64_t now_ms)
 {
-    lp->pinned_ms = now_ms;
-    set_reference(lp, now_ms ? now_ms : clock_now_ms());
-    lp->tcache.valid = 0;
+    logtime_set_now(&lp->time, now_ms);
 }
 
 const struct logparse_stats *logparse_stats(const struct logparse *lp)

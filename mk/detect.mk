@@ -1,8 +1,10 @@
-# mk/detect.mk: evidence from Postfix's log.  lib/logparse reads log lines,
+# mk/detect.mk: evidence from Postfix's log.  lib/logparse reads log lines
+# (their timestamps: lib/logtime),
 # relay/follower follows a log file, pipe or command; their unit tests and
 # the parser's benchmark.  The libFuzzer target is built with clang by
 # tests/fuzz/run-fuzz.sh, outside automake.
-libmxd_a_SOURCES += lib/logparse.c lib/logparse.h relay/follower.c relay/follower.h
+libmxd_a_SOURCES += lib/logparse.c lib/logparse.h lib/logtime.c lib/logtime.h \
+	relay/follower.c relay/follower.h
 
 noinst_PROGRAMS += tests/bench/bench_logparse
 tests_bench_bench_logparse_SOURCES = tests/bench/bench_logparse.c

@@ -1,8 +1,10 @@
 # mk/probe.mk: see Makefile.am
 # Active probes on the direct path (relay/prober) and asynchronous MX
-# resolution (relay/mxresolve), both on the daemon's event loop; their tests
+# resolution (relay/mxresolve; its c-ares glue and answer parsing in
+# relay/dnsquery), both on the daemon's event loop; their tests
 # and probe_cli, the small driver the netns test runs inside the test bed.
-libmxd_a_SOURCES += relay/prober.c relay/prober.h relay/mxresolve.c relay/mxresolve.h
+libmxd_a_SOURCES += relay/prober.c relay/prober.h relay/mxresolve.c relay/mxresolve.h \
+	relay/dnsquery.c relay/dnsquery.h
 
 noinst_PROGRAMS += tests/integration/probe_cli
 tests_integration_probe_cli_SOURCES = tests/integration/probe_cli.c

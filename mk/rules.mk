@@ -1,6 +1,7 @@
 # mk/rules.mk: the rules engine (lib/breaker, lib/outage, lib/rules, lib/addrtable)
 # and its unit tests.  See Makefile.am for how the fragments fit together.
-libmxd_a_SOURCES += lib/breaker.c lib/breaker.h lib/outage.c lib/outage.h \
+libmxd_a_SOURCES += lib/breaker.c lib/breaker.h lib/breaker_text.c lib/breaker_int.h \
+	lib/outage.c lib/outage.h \
 	lib/rules.c lib/rules.h lib/addrtable.c lib/addrtable.h
 
 if HAVE_CHECK

@@ -15,16 +15,10 @@
  * c-ares.  A delivery holds a reference on its entry, which may meanwhile
  * be evicted from the table; entries are freed at the last reference.
  *
- * c-ares talks to libevent through ARES_OPT_SOCK_STATE_CB (one persistent
- * event per socket c-ares opens) and one timer set from ares_timeout()
- * after every call into c-ares.
+ * DNS itself (the c-ares channel on the event_base, and reading the
+ * answers) is dnsquery.c's.
  *
- * Answers are parsed by c-ares (ares_parse_mx_reply, ares_parse_a_reply and
- * ares_parse_aaaa_reply), except for the TTL of MX records, which c-ares
- * does not report: mx_ttl() walks the message for it, checking every length.
- *
- * Diagnostics: msg_warn for a channel that cannot start, msg_debug per
- * lookup.
+ * Diagnostics: msg_warn for a malformed MX answer, msg_debug per lookup.
  */
 #include "config.h"
 
@@ -32,31 +26,15 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/event.h>
 
 #include "clock.h"
+#include "dnsquery.h"
 #include "msg.h"
 #include "mxresolve.h"
 
 #define MOD "dns"
-#define T_A_ 1
-#define T_CNAME_ 5
-#define T_MX_ 15
-#define T_AAAA_ 28
-#define C_IN_ 1
-#define MX_PARSE_MAX 64             /* MX records read from one answer */
-#define DEFAULT_TIMEOUT_MS 2000
-#define DEFAULT_TRIES 2
-
-struct hwork {
-    char name[DOMAIN_MAXLEN + 1];
-    unsigned pref;
-    size_t n4, n6;
-    struct netaddr v4[MX_MAX_ADDRS], v6[MX_MAX_ADDRS];
-    int tempfail, nxdomain;
-};
 
 struct work {
     unsigned outstanding;
@@ -89,12 +67,6 @@ struct delivery {
     struct delivery *next;
 };
 
-struct sockev {
-    ares_socket_t fd;
-    struct event *ev;
-    struct sockev *next;
-};
-
 struct query {
     struct entry *e;
     int type;
@@ -108,10 +80,8 @@ struct list {
 
 struct mxresolve {
     struct event_base *base;
-    ares_channel channel;
-    int channel_ok, closing;
-    struct event *timer, *ready_ev;
-    struct sockev *socks;
+    struct dnsquery dns;            /* the channel; dnsquery.h */
+    struct event *ready_ev;
     struct entry **table;
     size_t nbuckets, cache_max;
     struct list pending, age;
@@ -287,181 +257,6 @@ static void on_ready(evutil_socket_t fd, short what, void *arg)
         event_active(r->ready_ev, EV_TIMEOUT, 0);
 }
 
-/* c-ares on libevent. */
-
-static void reschedule(struct mxresolve *r)
-{
-    struct timeval tv, *tvp;
-
-    if (r->closing)
-        return;
-    tvp = ares_timeout(r->channel, NULL, &tv);
-    if (tvp)
-        evtimer_add(r->timer, tvp);
-    else
-        evtimer_del(r->timer);
-}
-
-static void on_sock(evutil_socket_t fd, short what, void *arg)
-{
-    struct mxresolve *r = arg;
-
-    ares_process_fd(r->channel, (what & EV_READ) ? fd : ARES_SOCKET_BAD,
-                    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-    reschedule(r);
-}
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-    struct mxresolve *r = arg;
-
-    (void)fd;
-    (void)what;
-    ares_process_fd(r->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-    reschedule(r);
-}
-
-static void sock_state(void *data, ares_socket_t fd, int readable, int writable)
-{
-    struct mxresolve *r = data;
-    struct sockev **pp = &r->socks, *s;
-    short what = (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
-
-    while (*pp && (*pp)->fd != fd)
-        pp = &(*pp)->next;
-    s = *pp;
-    if (s && s->ev) {
-        event_free(s->ev);
-        s->ev = NULL;
-    }
-    if (what == 0 || r->closing) {
-        if (s) {
-            *pp = s->next;
-            free(s);
-        }
-        return;
-    }
-    if (s == NULL) {
-        if ((s = calloc(1, sizeof(*s))) == NULL)
-            return;     /* the query times out; nothing better to do */
-        s->fd = fd;
-        s->next = r->socks;
-        r->socks = s;
-    }
-    s->ev = event_new(r->base, fd, (short)(what | EV_PERSIST), on_sock, r);
-    if (s->ev)
-        event_add(s->ev, NULL);
-}
-
-/* Answers. */
-
-/*
- * The smallest TTL of the MX (and CNAME) records in an answer, which
- * ares_parse_mx_reply() does not report.  Every length is checked; names go
- * through ares_expand_name(), which checks bounds and pointer loops.
- * Returns -1 when the message is malformed.
- */
-static int mx_ttl(const unsigned char *abuf, int alen, uint32_t *min_ttl)
-{
-    int off = 12, qd, an;
-
-    if (alen < 12)
-        return -1;
-    qd = abuf[4] << 8 | abuf[5];
-    an = abuf[6] << 8 | abuf[7];
-    for (int i = 0; i < qd + an; i++) {
-        char *name;
-        long enclen;
-        int type;
-        uint32_t ttl;
-
-        if (ares_expand_name(abuf + off, abuf, alen, &name, &enclen) != ARES_SUCCESS)
-            return -1;
-        ares_free_string(name);
-        off += (int)enclen + (i < qd ? 4 : 10);
-        if (off > alen)
-            return -1;
-        if (i < qd)
-            continue;
-        type = abuf[off - 10] << 8 | abuf[off - 9];
-        ttl = (uint32_t)abuf[off - 6] << 24 | (uint32_t)abuf[off - 5] << 16
-            | (uint32_t)abuf[off - 4] << 8 | abuf[off - 3];
-        if ((type == T_MX_ || type == T_CNAME_) && ttl < *min_ttl)
-            *min_ttl = ttl;
-        if ((off += abuf[off - 2] << 8 | abuf[off - 1]) > alen)
-            return -1;
-    }
-    return 0;
-}
-
-struct mxrec {
-    unsigned pref;
-    char name[DOMAIN_MAXLEN + 1];   /* normalised; "" for the root (null MX) */
-};
-
-static int mx_cmp(const void *a, const void *b)
-{
-    const struct mxrec *x = a, *y = b;
-
-    if (x->pref != y->pref)
-        return x->pref < y->pref ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-/* Reads up to MX_PARSE_MAX MX records, sorted, invalid names left out.
- * Returns their number, or -1 when the answer is malformed. */
-static int parse_mx(const unsigned char *abuf, int alen, struct mxrec *rec, uint32_t *min_ttl)
-{
-    struct ares_mx_reply *list, *m;
-    int n = 0;
-
-    if (ares_parse_mx_reply(abuf, alen, &list) != ARES_SUCCESS)
-        return mx_ttl(abuf, alen, min_ttl) < 0 ? -1 : 0;
-    if (mx_ttl(abuf, alen, min_ttl) < 0) {
-        ares_free_data(list);
-        return -1;
-    }
-    for (m = list; m && n < MX_PARSE_MAX; m = m->next) {
-        rec[n].pref = m->priority;
-        if (m->host[0] == 0)
-            rec[n++].name[0] = 0;
-        else if (domain_normalize(m->host, strlen(m->host), rec[n].name, sizeof(rec[n].name)) == 0)
-            n++;
-    }
-    ares_free_data(list);
-    qsort(rec, (size_t)n, sizeof(*rec), mx_cmp);
-    return n;
-}
-
-/* Adds the addresses of an A or AAAA answer to h; -1 if malformed. */
-static int parse_addrs(const unsigned char *abuf, int alen, int type, struct hwork *h,
-                       uint32_t *min_ttl)
-{
-    struct ares_addrttl a4[MX_MAX_ADDRS];
-    struct ares_addr6ttl a6[MX_MAX_ADDRS];
-    int n = MX_MAX_ADDRS, rc;
-
-    rc = type == T_A_ ? ares_parse_a_reply(abuf, alen, NULL, a4, &n)
-                      : ares_parse_aaaa_reply(abuf, alen, NULL, a6, &n);
-    if (rc == ARES_ENODATA)
-        return 0;
-    if (rc != ARES_SUCCESS)
-        return -1;
-    for (int i = 0; i < n; i++) {
-        struct netaddr *o = type == T_A_ ? &h->v4[h->n4++] : &h->v6[h->n6++];
-        int ttl = type == T_A_ ? a4[i].ttl : a6[i].ttl;
-        memset(o, 0, sizeof(*o));
-        o->family = type == T_A_ ? AF_INET : AF_INET6;
-        if (type == T_A_)
-            memcpy(o->bytes, &a4[i].ipaddr, 4);
-        else
-            memcpy(o->bytes, &a6[i].ip6addr, 16);
-        if (ttl >= 0 && (uint32_t)ttl < *min_ttl)
-            *min_ttl = (uint32_t)ttl;
-    }
-    return 0;
-}
-
 /* Lookups. */
 
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen);
@@ -483,7 +278,7 @@ static void send_query(struct mxresolve *r, struct entry *e, const char *name, i
     q->host = host;
     e->work->outstanding++;
     r->stats.queries++;
-    ares_query(r->channel, name, C_IN_, type, on_answer, q);
+    ares_query(r->dns.channel, name, C_IN_, type, on_answer, q);
 }
 
 static void query_host(struct mxresolve *r, struct entry *e, size_t i)
@@ -506,7 +301,7 @@ static void got_mx(struct mxresolve *r, struct entry *e, int status, unsigned ch
         w->status = MX_TEMPFAIL;
         return;
     }
-    if (status == ARES_SUCCESS && (n = parse_mx(abuf, alen, rec, &w->min_ttl)) < 0) {
+    if (status == ARES_SUCCESS && (n = dnsquery_parse_mx(abuf, alen, rec, &w->min_ttl)) < 0) {
         msg_warn(MOD, "malformed MX answer for %s", e->domain);
         w->status = MX_TEMPFAIL;
     } else if (n == 0) {
@@ -539,7 +334,7 @@ static void got_addr(struct entry *e, size_t host, int type, int status, unsigne
     if (status == ARES_ENOTFOUND)
         h->nxdomain = 1;
     else if (status == ARES_SUCCESS)
-        h->tempfail |= parse_addrs(abuf, alen, type, h, &e->work->min_ttl) < 0;
+        h->tempfail |= dnsquery_parse_addrs(abuf, alen, type, h, &e->work->min_ttl) < 0;
     else if (status != ARES_ENODATA)
         h->tempfail = 1;
 }
@@ -625,7 +420,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     struct mxresolve *r = e->r;
 
     (void)timeouts;
-    if (r->closing || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
+    if (r->dns.closing || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
         free(q);
         return;
     }
@@ -656,9 +451,6 @@ struct mxresolve *mxresolve_new2(struct event_base *base, const char *servers_cs
 struct mxresolve *mxresolve_new_opts(struct event_base *base, const struct mxresolve_opts *o)
 {
     struct mxresolve *r = calloc(1, sizeof(*r));
-    struct ares_options ao;
-    int rc, mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES
-                 | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
 
     if (r == NULL)
         return NULL;
@@ -668,30 +460,8 @@ struct mxresolve *mxresolve_new_opts(struct event_base *base, const struct mxres
          && r->nbuckets < (1u << 20); r->nbuckets <<= 1)
         ;
     r->table = calloc(r->nbuckets, sizeof(*r->table));
-    r->timer = evtimer_new(base, on_timer, r);
     r->ready_ev = event_new(base, -1, 0, on_ready, r);
-    if (r->table == NULL || r->timer == NULL || r->ready_ev == NULL) {
-        mxresolve_free(r);
-        return NULL;
-    }
-    memset(&ao, 0, sizeof(ao));
-    ao.sock_state_cb = sock_state;
-    ao.sock_state_cb_data = r;
-    ao.timeout = o && o->timeout_ms ? (int)o->timeout_ms : DEFAULT_TIMEOUT_MS;
-    ao.tries = o && o->tries ? (int)o->tries : DEFAULT_TRIES;
-    ao.flags = ARES_FLAG_EDNS;
-    ao.ednspsz = 1232;
-    if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) == ARES_SUCCESS
-        && (rc = ares_init_options(&r->channel, &ao, mask)) != ARES_SUCCESS)
-        ares_library_cleanup();
-    if (rc != ARES_SUCCESS) {
-        msg_warn(MOD, "cannot start the resolver: %s", ares_strerror(rc));
-        mxresolve_free(r);
-        return NULL;
-    }
-    r->channel_ok = 1;
-    if (o && o->servers && (rc = ares_set_servers_ports_csv(r->channel, o->servers)) != ARES_SUCCESS) {
-        msg_warn(MOD, "bad DNS servers \"%s\": %s", o->servers, ares_strerror(rc));
+    if (r->table == NULL || r->ready_ev == NULL || dnsquery_open(&r->dns, base, o) < 0) {
         mxresolve_free(r);
         return NULL;
     }
@@ -702,18 +472,7 @@ void mxresolve_free(struct mxresolve *r)
 {
     if (r == NULL)
         return;
-    r->closing = 1;
-    if (r->channel_ok) {
-        ares_destroy(r->channel);       /* on_answer: EDESTRUCTION, frees queries */
-        ares_library_cleanup();
-    }
-    while (r->socks) {
-        struct sockev *s = r->socks;
-        r->socks = s->next;
-        if (s->ev)
-            event_free(s->ev);
-        free(s);
-    }
+    dnsquery_close(&r->dns);            /* on_answer: EDESTRUCTION, frees queries */
     while (r->ready) {
         struct delivery *d = r->ready;
         r->ready = d->next;
@@ -724,8 +483,6 @@ void mxresolve_free(struct mxresolve *r)
         table_remove(r, r->pending.head);
     while (r->age.head)
         table_remove(r, r->age.head);
-    if (r->timer)
-        event_free(r->timer);
     if (r->ready_ev)
         event_free(r->ready_ev);
     free(r->table);
@@ -793,7 +550,7 @@ int mxresolve_domain(struct mxresolve *r, const char *domain, mx_fn fn, void *ar
     r->stats.lookups++;
     send_query(r, e, e->domain, T_MX_, 0);
     release(r, e);
-    reschedule(r);
+    dnsquery_reschedule(&r->dns);
     return 0;
 }
 

@@ -5,6 +5,12 @@
  * (auth, version) and the evidence not yet written (ops).  flush() applies
  * the ops to auth and sends the compare-and-set; a conflict brings the
  * current record back, and the same ops are applied to it and sent again.
+ *
+ * Here: the entries, evidence and its writes, the two connections (commands,
+ * and the change-channel subscription) with their watchdog and backoff, the
+ * destination records and the probe lock.  What Redis tells us unasked (the
+ * change channel, resyncs, manual records) is store_async_news.c's; the
+ * state both use is in store_async_int.h.  Event loop, main thread only.
  */
 #include "config.h"
 
@@ -20,59 +26,16 @@
 #include "clock.h"
 #include "msg.h"
 #include "store_async.h"
+#include "store_async_int.h"
 #include "store_int.h"
 #include "store_keys.h"
 
 #define MOD "store"
-#define BUCKETS 4096
 #define CAS_TRIES 16
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
-#define RESYNC_MAX 100000
 
-struct op {
-    enum astore_op type;
-    enum fail_kind kind;
-    enum evidence_source src;
-    struct breaker_params p;
-    uint64_t now_ms;
-    enum breaker_state state;
-    uint64_t until_ms;
-    char reason[BREAKER_REASON_MAX];
-};
-
-struct entry {
-    struct entry *next;
-    char addr[NETADDR_STRLEN];
-    char host[DOMAIN_MAXLEN + 1];
-    long long version;
-    struct breaker auth;
-    int have_auth;                  /* auth/version reflect Redis */
-    struct op ops[ASTORE_MAX_OPS];
-    unsigned nops;
-    unsigned sent;                  /* ops covered by the CAS in flight */
-    int inflight;
-    int tries;
-};
-
-static struct {
-    struct event_base *base;
-    struct cfg_redis rc;            /* strings owned here */
-    char prefix[160];
-    char sha[SCRIPT_COUNT][41];
-    redisAsyncContext *cmd, *sub;
-    int up;
-    unsigned outstanding;           /* commands awaiting replies on cmd */
-    uint64_t last_reply_ms;
-    uint64_t backoff_ms;
-    struct event *retry, *watchdog;
-    struct astore_callbacks cb;
-    struct entry *table[BUCKETS];
-    unsigned nentries;
-    struct astore_stats stats;
-    struct msg_limiter down_lim, err_lim;
-    int stopping;
-} as;
+struct astore_state astore;         /* the module; see store_async_int.h */
 
 static void connect_all(void);
 static void flush(struct entry *e);
@@ -85,24 +48,24 @@ static unsigned hash(const char *s)
     return h % BUCKETS;
 }
 
-static struct entry *lookup(const char *addr, int create)
+struct entry *astore_lookup(const char *addr, int create)
 {
     unsigned h = hash(addr);
-    for (struct entry *e = as.table[h]; e; e = e->next)
+    for (struct entry *e = astore.table[h]; e; e = e->next)
         if (strcmp(e->addr, addr) == 0)
             return e;
     if (!create)
         return NULL;
-    if (as.nentries >= ASTORE_MAX_ADDRS) {
+    if (astore.nentries >= ASTORE_MAX_ADDRS) {
         /* Bound memory: forget a record with nothing to write; the next
          * resync or change message brings it back if it matters. */
         for (unsigned b = 0; b < BUCKETS; b++)
-            for (struct entry **pp = &as.table[b]; *pp; pp = &(*pp)->next)
+            for (struct entry **pp = &astore.table[b]; *pp; pp = &(*pp)->next)
                 if ((*pp)->nops == 0 && !(*pp)->inflight) {
                     struct entry *victim = *pp;
                     *pp = victim->next;
                     free(victim);
-                    as.nentries--;
+                    astore.nentries--;
                     goto room;
                 }
         return NULL;
@@ -113,35 +76,35 @@ room:;
         return NULL;
     snprintf(e->addr, sizeof(e->addr), "%s", addr);
     breaker_init(&e->auth, clock_now_ms());
-    e->next = as.table[h];
-    as.table[h] = e;
-    as.nentries++;
+    e->next = astore.table[h];
+    astore.table[h] = e;
+    astore.nentries++;
     return e;
 }
 
-static int send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv)
+int astore_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv)
 {
     if (ac == NULL)
         return -1;
     if (redisAsyncCommandArgv(ac, fn, priv, argc, argv, NULL) != REDIS_OK)
         return -1;
-    if (ac == as.cmd) {
-        if (as.outstanding++ == 0)
-            as.last_reply_ms = clock_mono_ms();
+    if (ac == astore.cmd) {
+        if (astore.outstanding++ == 0)
+            astore.last_reply_ms = clock_mono_ms();
     }
     return 0;
 }
 
 /* Every reply on cmd passes here first: it feeds the watchdog. */
-static redisReply *took(void *reply)
+redisReply *astore_took(void *reply)
 {
-    if (as.outstanding > 0)
-        as.outstanding--;
-    as.last_reply_ms = clock_mono_ms();
+    if (astore.outstanding > 0)
+        astore.outstanding--;
+    astore.last_reply_ms = clock_mono_ms();
     redisReply *r = reply;
     if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) != 0) {
-        as.stats.errors++;
-        msg_limited(&as.err_lim, 60000, MOD, "redis answered: %.200s", r->str);
+        astore.stats.errors++;
+        msg_limited(&astore.err_lim, 60000, MOD, "redis answered: %.200s", r->str);
     }
     return r;
 }
@@ -179,16 +142,16 @@ static void send_cas(struct entry *e, int use_eval)
     e->sent = e->nops;
     for (unsigned i = 0; i < e->sent; i++)
         apply(&b, &e->ops[i], &changed);
-    if (store_cas_prepare(&a, as.prefix, e->addr, e->host, e->have_auth ? e->version : 0, &b,
+    if (store_cas_prepare(&a, astore.prefix, e->addr, e->host, e->have_auth ? e->version : 0, &b,
                           changed, clock_now_ms(), STORE_KEY_TTL_MS) < 0) {
-        as.stats.dropped += e->nops;
+        astore.stats.dropped += e->nops;
         e->nops = e->sent = 0;
         return;
     }
     const char *argv[13] = {use_eval ? "EVAL" : "EVALSHA",
-                            use_eval ? store_script_text[SCRIPT_ADDR_CAS] : as.sha[SCRIPT_ADDR_CAS], "3"};
+                            use_eval ? store_script_text[SCRIPT_ADDR_CAS] : astore.sha[SCRIPT_ADDR_CAS], "3"};
     memcpy(argv + 3, a.argv, sizeof(a.argv));
-    if (send_cmd(as.cmd, cas_reply, e, 13, argv) == 0)
+    if (astore_send_cmd(astore.cmd, cas_reply, e, 13, argv) == 0)
         e->inflight = 1;
 }
 
@@ -197,19 +160,19 @@ static void deliver(const struct entry *e)
     struct store_addr a = {.version = e->version, .updated_ms = clock_now_ms(), .b = e->auth};
     snprintf(a.addr, sizeof(a.addr), "%s", e->addr);
     snprintf(a.host, sizeof(a.host), "%s", e->host);
-    if (as.cb.on_addr)
-        as.cb.on_addr(&a, as.cb.arg);
+    if (astore.cb.on_addr)
+        astore.cb.on_addr(&a, astore.cb.arg);
 }
 
 static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct entry *e = priv;
-    redisReply *r = took(reply);
+    redisReply *r = astore_took(reply);
     struct store_addr cur;
     (void)ac;
 
     e->inflight = 0;
-    if (r == NULL || as.stopping)
+    if (r == NULL || astore.stopping)
         return;                     /* connection lost: the ops wait */
     if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         send_cas(e, 1);
@@ -228,19 +191,19 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
             snprintf(e->host, sizeof(e->host), "%s", cur.host);
     }
     if (rc == 1) {
-        as.stats.writes++;
+        astore.stats.writes++;
         memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
         e->nops -= e->sent;
         e->sent = 0;
         e->tries = 0;
         deliver(e);
     } else if (rc == 0 && ++e->tries < CAS_TRIES) {
-        as.stats.conflicts++;
+        astore.stats.conflicts++;
         deliver(e);                 /* another MTA's view, before ours lands */
     } else {
-        as.stats.errors += rc < 0;
-        as.stats.dropped += e->sent;
-        msg_limited(&as.err_lim, 60000, MOD, "could not write the record of %s (%s); "
+        astore.stats.errors += rc < 0;
+        astore.stats.dropped += e->sent;
+        msg_limited(&astore.err_lim, 60000, MOD, "could not write the record of %s (%s); "
                     "its evidence is dropped", e->addr, rc < 0 ? "bad reply" : "too many races");
         memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
         e->nops -= e->sent;
@@ -253,17 +216,17 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
 static void read_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct entry *e = priv;
-    redisReply *r = took(reply);
+    redisReply *r = astore_took(reply);
     struct store_addr a;
     (void)ac;
 
     e->inflight = 0;
-    if (r == NULL || as.stopping)
+    if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 4
         || store_decode_addr(e->addr, r->element[0], r->element[1], r->element[2], r->element[3], &a) < 0) {
-        as.stats.errors++;
-        msg_limited(&as.err_lim, 60000, MOD, "malformed record for %s in redis; ignored", e->addr);
+        astore.stats.errors++;
+        msg_limited(&astore.err_lim, 60000, MOD, "malformed record for %s in redis; ignored", e->addr);
         return;
     }
     e->have_auth = 1;
@@ -276,22 +239,22 @@ static void read_reply(redisAsyncContext *ac, void *reply, void *priv)
     flush(e);
 }
 
-static void send_read(struct entry *e)
+void astore_send_read(struct entry *e)
 {
     char key[256];
-    if (store_key(key, sizeof(key), as.prefix, "addr", e->addr) == NULL)
+    if (store_key(key, sizeof(key), astore.prefix, "addr", e->addr) == NULL)
         return;
     const char *argv[] = {"HMGET", key, "v", "b", "host", "updated"};
-    if (send_cmd(as.cmd, read_reply, e, 6, argv) == 0)
+    if (astore_send_cmd(astore.cmd, read_reply, e, 6, argv) == 0)
         e->inflight = 1;
 }
 
 static void flush(struct entry *e)
 {
-    if (!as.up || e->inflight || e->nops == 0)
+    if (!astore.up || e->inflight || e->nops == 0)
         return;
     if (!e->have_auth)
-        send_read(e);
+        astore_send_read(e);
     else
         send_cas(e, 0);
 }
@@ -300,9 +263,9 @@ void astore_record(const char *addr, const char *host, enum astore_op type, enum
                    enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
                    enum breaker_state state, uint64_t until_ms, const char *reason)
 {
-    struct entry *e = lookup(addr, 1);
+    struct entry *e = astore_lookup(addr, 1);
     if (e == NULL) {
-        as.stats.dropped++;
+        astore.stats.dropped++;
         return;
     }
     if (host && *host)
@@ -313,7 +276,7 @@ void astore_record(const char *addr, const char *host, enum astore_op type, enum
         memmove(e->ops, e->ops + 1, (ASTORE_MAX_OPS - 1) * sizeof(e->ops[0]));
         e->nops--;
 drop:
-        as.stats.dropped++;
+        astore.stats.dropped++;
         if (e->nops == ASTORE_MAX_OPS)
             return;
     }
@@ -330,130 +293,18 @@ drop:
     flush(e);
 }
 
-/* ---- News from Redis: the change channel and resyncs ---- */
-
-static void refresh_addr(const char *addr)
-{
-    struct entry *e = lookup(addr, 1);
-    if (e && !e->inflight)
-        send_read(e);
-}
-
-static void manual_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-    char *name = priv;
-    redisReply *r = took(reply);
-    struct store_manual m;
-    (void)ac;
-
-    if (r && !as.stopping) {
-        int rc = r->type == REDIS_REPLY_ARRAY ? store_decode_manual(r, name, &m) : -1;
-        if (rc < 0) {
-            as.stats.errors++;
-            msg_limited(&as.err_lim, 60000, MOD, "malformed manual record for %s; ignored", name);
-        } else if (as.cb.on_manual) {
-            as.cb.on_manual(name, rc ? &m : NULL, as.cb.arg);
-        }
-    }
-    free(name);
-}
-
-static void refresh_manual(const char *name)
-{
-    char key[320];
-    if (store_key(key, sizeof(key), as.prefix, "manual", name) == NULL)
-        return;
-    char *copy = strdup(name);
-    const char *argv[] = {"HGETALL", key};
-    if (copy && send_cmd(as.cmd, manual_reply, copy, 2, argv) < 0)
-        free(copy);
-}
-
-/* A member of an index: printable, bounded, no separators. */
-static int valid_member(const redisReply *e)
-{
-    if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len > DOMAIN_MAXLEN)
-        return 0;
-    for (size_t i = 0; i < e->len; i++)
-        if (e->str[i] <= ' ' || e->str[i] == 0x7f)
-            return 0;
-    return 1;
-}
-
-static void index_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-    int manuals = priv != NULL;
-    redisReply *r = took(reply);
-    (void)ac;
-
-    if (r == NULL || as.stopping || r->type != REDIS_REPLY_ARRAY)
-        return;
-    for (size_t i = 0; i < r->elements && i < RESYNC_MAX; i++)
-        if (valid_member(r->element[i])) {
-            if (manuals)
-                refresh_manual(r->element[i]->str);
-            else
-                refresh_addr(r->element[i]->str);
-        }
-}
-
-/* After every (re)connection: read everything again. */
-static void resync(void)
-{
-    static int manual_marker;
-    char key[200], max[16];
-    snprintf(max, sizeof(max), "%d", RESYNC_MAX - 1);
-    store_key(key, sizeof(key), as.prefix, "addrs", NULL);
-    const char *argv[] = {"ZREVRANGE", key, "0", max};
-    send_cmd(as.cmd, index_reply, NULL, 4, argv);
-    char mkey[200];
-    store_key(mkey, sizeof(mkey), as.prefix, "manuals", NULL);
-    const char *margv[] = {"ZREVRANGE", mkey, "0", max};
-    send_cmd(as.cmd, index_reply, &manual_marker, 4, margv);
-}
-
-/* "addr <address> <version>", "manual <name>", "dom <domain>" */
-static void change_message(redisAsyncContext *ac, void *reply, void *priv)
-{
-    redisReply *r = reply;
-    char text[320], *sp;
-    (void)ac;
-    (void)priv;
-
-    if (r == NULL || as.stopping || r->type != REDIS_REPLY_ARRAY || r->elements != 3
-        || r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message") != 0
-        || r->element[2]->type != REDIS_REPLY_STRING || r->element[2]->len >= sizeof(text))
-        return;
-    memcpy(text, r->element[2]->str, r->element[2]->len);
-    text[r->element[2]->len] = 0;
-    if ((sp = strchr(text, ' ')) == NULL)
-        return;
-    *sp++ = 0;
-    if (strcmp(text, "addr") == 0) {
-        char *ver = strchr(sp, ' ');
-        if (ver == NULL)
-            return;
-        *ver++ = 0;
-        struct entry *e = lookup(sp, 0);
-        if (e == NULL || !e->have_auth || atoll(ver) > e->version)
-            refresh_addr(sp);
-    } else if (strcmp(text, "manual") == 0) {
-        refresh_manual(sp);
-    }
-}
-
 /* ---- Connections ---- */
 
 static void schedule_retry(void)
 {
-    if (as.stopping || (as.retry && evtimer_pending(as.retry, NULL)))
+    if (astore.stopping || (astore.retry && evtimer_pending(astore.retry, NULL)))
         return;
-    as.backoff_ms = as.backoff_ms ? as.backoff_ms * 2 : BACKOFF_MIN_MS;
-    if (as.backoff_ms > BACKOFF_MAX_MS)
-        as.backoff_ms = BACKOFF_MAX_MS;
-    uint64_t wait = as.backoff_ms / 2 + (uint64_t)rand() % (as.backoff_ms / 2 + 1);
+    astore.backoff_ms = astore.backoff_ms ? astore.backoff_ms * 2 : BACKOFF_MIN_MS;
+    if (astore.backoff_ms > BACKOFF_MAX_MS)
+        astore.backoff_ms = BACKOFF_MAX_MS;
+    uint64_t wait = astore.backoff_ms / 2 + (uint64_t)rand() % (astore.backoff_ms / 2 + 1);
     struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
-    evtimer_add(as.retry, &tv);
+    evtimer_add(astore.retry, &tv);
 }
 
 /* Forgets both connections first, then frees them: a callback that runs
@@ -461,9 +312,9 @@ static void schedule_retry(void)
  * disconnect callback) then finds nothing of ours to act on. */
 static void drop_connections(void)
 {
-    redisAsyncContext *c = as.cmd, *s = as.sub;
-    as.cmd = as.sub = NULL;
-    as.outstanding = 0;
+    redisAsyncContext *c = astore.cmd, *s = astore.sub;
+    astore.cmd = astore.sub = NULL;
+    astore.outstanding = 0;
     if (c)
         redisAsyncFree(c);
     if (s)
@@ -472,16 +323,16 @@ static void drop_connections(void)
 
 static void went_down(const char *why)
 {
-    int was_up = as.up;
-    as.up = 0;
+    int was_up = astore.up;
+    astore.up = 0;
     drop_connections();
     if (was_up) {
         msg_warn(MOD, "lost redis (%s); the last known state stays in force and new evidence "
                  "is kept until it is back", why);
-        if (as.cb.on_down)
-            as.cb.on_down(as.cb.arg);
+        if (astore.cb.on_down)
+            astore.cb.on_down(astore.cb.arg);
     } else {
-        msg_limited(&as.down_lim, 60000, MOD, "cannot reach redis: %s; retrying", why);
+        msg_limited(&astore.down_lim, 60000, MOD, "cannot reach redis: %s; retrying", why);
     }
     schedule_retry();
 }
@@ -491,14 +342,14 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     char buf[160];
     (void)status;
-    if (ac != as.cmd && ac != as.sub)
+    if (ac != astore.cmd && ac != astore.sub)
         return;                     /* one we dropped ourselves */
     snprintf(buf, sizeof(buf), "%s", ac->errstr[0] ? ac->errstr : "connection closed");
-    if (ac == as.cmd)
-        as.cmd = NULL;
+    if (ac == astore.cmd)
+        astore.cmd = NULL;
     else
-        as.sub = NULL;
-    if (!as.stopping)
+        astore.sub = NULL;
+    if (!astore.stopping)
         went_down(buf);
 }
 
@@ -506,42 +357,42 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 static void on_connect(const redisAsyncContext *ac, int status)
 {
     char buf[160];
-    if (status == REDIS_OK || (ac != as.cmd && ac != as.sub))
+    if (status == REDIS_OK || (ac != astore.cmd && ac != astore.sub))
         return;
     snprintf(buf, sizeof(buf), "%s", ac->errstr);
-    if (ac == as.cmd)
-        as.cmd = NULL;
+    if (ac == astore.cmd)
+        astore.cmd = NULL;
     else
-        as.sub = NULL;
-    if (!as.stopping)
+        astore.sub = NULL;
+    if (!astore.stopping)
         went_down(buf);
 }
 
 static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     long idx = (long)(intptr_t)priv;
-    redisReply *r = took(reply);
+    redisReply *r = astore_took(reply);
     (void)ac;
 
-    if (r == NULL || as.stopping)
+    if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_STRING || r->len != 40) {
         went_down("SCRIPT LOAD failed");
         return;
     }
-    memcpy(as.sha[idx], r->str, 40);
-    as.sha[idx][40] = 0;
+    memcpy(astore.sha[idx], r->str, 40);
+    astore.sha[idx][40] = 0;
     if (idx == SCRIPT_COUNT - 1) {
         /* Everything before this reply went through: we are up. */
-        as.up = 1;
-        as.backoff_ms = 0;
-        as.stats.reconnects++;
-        msg_info(MOD, "connected to redis; site key prefix %s", as.prefix);
-        if (as.cb.on_up)
-            as.cb.on_up(as.cb.arg);
-        resync();
+        astore.up = 1;
+        astore.backoff_ms = 0;
+        astore.stats.reconnects++;
+        msg_info(MOD, "connected to redis; site key prefix %s", astore.prefix);
+        if (astore.cb.on_up)
+            astore.cb.on_up(astore.cb.arg);
+        astore_resync();
         for (unsigned b = 0; b < BUCKETS; b++)
-            for (struct entry *e = as.table[b]; e; e = e->next)
+            for (struct entry *e = astore.table[b]; e; e = e->next)
                 flush(e);
     }
 }
@@ -550,37 +401,37 @@ static void ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     (void)priv;
-    took(reply);
+    astore_took(reply);
 }
 
 static void auth_and_select(redisAsyncContext *ac)
 {
-    if (as.rc.password) {
-        const char *argv[] = {"AUTH", as.rc.user ? as.rc.user : as.rc.password, as.rc.password};
-        send_cmd(ac, ac == as.cmd ? ignore_reply : NULL, NULL, as.rc.user ? 3 : 2, argv);
+    if (astore.rc.password) {
+        const char *argv[] = {"AUTH", astore.rc.user ? astore.rc.user : astore.rc.password, astore.rc.password};
+        astore_send_cmd(ac, ac == astore.cmd ? ignore_reply : NULL, NULL, astore.rc.user ? 3 : 2, argv);
     }
-    if (as.rc.database) {
+    if (astore.rc.database) {
         char db[16];
-        snprintf(db, sizeof(db), "%d", as.rc.database);
+        snprintf(db, sizeof(db), "%d", astore.rc.database);
         const char *argv[] = {"SELECT", db};
-        send_cmd(ac, ac == as.cmd ? ignore_reply : NULL, NULL, 2, argv);
+        astore_send_cmd(ac, ac == astore.cmd ? ignore_reply : NULL, NULL, 2, argv);
     }
 }
 
 static redisAsyncContext *open_one(void)
 {
-    redisAsyncContext *ac = as.rc.socket ? redisAsyncConnectUnix(as.rc.socket)
-                                         : redisAsyncConnect(as.rc.host, as.rc.port);
+    redisAsyncContext *ac = astore.rc.socket ? redisAsyncConnectUnix(astore.rc.socket)
+                                         : redisAsyncConnect(astore.rc.host, astore.rc.port);
     if (ac == NULL)
         return NULL;
     if (ac->err) {
         char buf[160];
         snprintf(buf, sizeof(buf), "%s", ac->errstr);
         redisAsyncFree(ac);
-        msg_limited(&as.down_lim, 60000, MOD, "cannot reach redis: %s; retrying", buf);
+        msg_limited(&astore.down_lim, 60000, MOD, "cannot reach redis: %s; retrying", buf);
         return NULL;
     }
-    redisLibeventAttach(ac, as.base);
+    redisLibeventAttach(ac, astore.base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     return ac;
@@ -588,25 +439,25 @@ static redisAsyncContext *open_one(void)
 
 static void connect_all(void)
 {
-    if (as.cmd || as.sub)
+    if (astore.cmd || astore.sub)
         return;                     /* connected or connecting already */
-    as.cmd = open_one();
-    as.sub = as.cmd ? open_one() : NULL;
-    if (as.cmd == NULL || as.sub == NULL) {
+    astore.cmd = open_one();
+    astore.sub = astore.cmd ? open_one() : NULL;
+    if (astore.cmd == NULL || astore.sub == NULL) {
         drop_connections();
         schedule_retry();
         return;
     }
-    as.outstanding = 0;
-    auth_and_select(as.cmd);
-    auth_and_select(as.sub);
+    astore.outstanding = 0;
+    auth_and_select(astore.cmd);
+    auth_and_select(astore.sub);
     char chan[200];
-    store_key(chan, sizeof(chan), as.prefix, "changes", NULL);
+    store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
     const char *argv[] = {"SUBSCRIBE", chan};
-    redisAsyncCommandArgv(as.sub, change_message, NULL, 2, argv, NULL);
+    redisAsyncCommandArgv(astore.sub, astore_change_message, NULL, 2, argv, NULL);
     for (long i = 0; i < SCRIPT_COUNT; i++) {
         const char *sargv[] = {"SCRIPT", "LOAD", store_script_text[i]};
-        send_cmd(as.cmd, script_reply, (void *)(intptr_t)i, 3, sargv);
+        astore_send_cmd(astore.cmd, script_reply, (void *)(intptr_t)i, 3, sargv);
     }
 }
 
@@ -624,30 +475,30 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    uint64_t limit = as.rc.command_timeout_ms + (as.up ? 0 : as.rc.connect_timeout_ms);
-    if (as.cmd && as.outstanding > 0 && clock_mono_ms() - as.last_reply_ms > limit)
+    uint64_t limit = astore.rc.command_timeout_ms + (astore.up ? 0 : astore.rc.connect_timeout_ms);
+    if (astore.cmd && astore.outstanding > 0 && clock_mono_ms() - astore.last_reply_ms > limit)
         went_down("command timed out");
 }
 
 int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
                  const struct astore_callbacks *cb)
 {
-    memset(&as, 0, sizeof(as));
-    as.base = base;
-    as.rc = *rc;
-    as.rc.socket = rc->socket ? strdup(rc->socket) : NULL;
-    as.rc.host = rc->host ? strdup(rc->host) : NULL;
-    as.rc.user = rc->user ? strdup(rc->user) : NULL;
-    as.rc.password = rc->password ? strdup(rc->password) : NULL;
-    as.rc.prefix = NULL;
-    snprintf(as.prefix, sizeof(as.prefix), "%s:%s", rc->prefix, site);
+    memset(&astore, 0, sizeof(astore));
+    astore.base = base;
+    astore.rc = *rc;
+    astore.rc.socket = rc->socket ? strdup(rc->socket) : NULL;
+    astore.rc.host = rc->host ? strdup(rc->host) : NULL;
+    astore.rc.user = rc->user ? strdup(rc->user) : NULL;
+    astore.rc.password = rc->password ? strdup(rc->password) : NULL;
+    astore.rc.prefix = NULL;
+    snprintf(astore.prefix, sizeof(astore.prefix), "%s:%s", rc->prefix, site);
     if (cb)
-        as.cb = *cb;
+        astore.cb = *cb;
     srand((unsigned)(clock_mono_ms() ^ (uint64_t)getpid()));
-    as.retry = evtimer_new(base, retry_cb, NULL);
-    as.watchdog = event_new(base, -1, EV_PERSIST, watchdog_cb, NULL);
+    astore.retry = evtimer_new(base, retry_cb, NULL);
+    astore.watchdog = event_new(base, -1, EV_PERSIST, watchdog_cb, NULL);
     struct timeval second = {1, 0};
-    if (as.retry == NULL || as.watchdog == NULL || evtimer_add(as.watchdog, &second) < 0)
+    if (astore.retry == NULL || astore.watchdog == NULL || evtimer_add(astore.watchdog, &second) < 0)
         return -1;
     connect_all();
     return 0;
@@ -655,52 +506,52 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
 
 void astore_stop(void)
 {
-    as.stopping = 1;
+    astore.stopping = 1;
     drop_connections();
-    if (as.retry)
-        event_free(as.retry);
-    if (as.watchdog)
-        event_free(as.watchdog);
+    if (astore.retry)
+        event_free(astore.retry);
+    if (astore.watchdog)
+        event_free(astore.watchdog);
     for (unsigned b = 0; b < BUCKETS; b++)
-        while (as.table[b]) {
-            struct entry *e = as.table[b];
-            as.table[b] = e->next;
+        while (astore.table[b]) {
+            struct entry *e = astore.table[b];
+            astore.table[b] = e->next;
             free(e);
         }
-    free(as.rc.socket);
-    free(as.rc.host);
-    free(as.rc.user);
-    free(as.rc.password);
-    memset(&as, 0, sizeof(as));
+    free(astore.rc.socket);
+    free(astore.rc.host);
+    free(astore.rc.user);
+    free(astore.rc.password);
+    memset(&astore, 0, sizeof(astore));
 }
 
 int astore_is_up(void)
 {
-    return as.up;
+    return astore.up;
 }
 
 void astore_domain_put(const struct store_domain *d)
 {
     char key[320], index[200], chan[200], now[24], ttl[24], since[24];
-    if (!as.up || !store_key(key, sizeof(key), as.prefix, "dom", d->domain))
+    if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain))
         return;
-    store_key(index, sizeof(index), as.prefix, "doms", NULL);
-    store_key(chan, sizeof(chan), as.prefix, "changes", NULL);
+    store_key(index, sizeof(index), astore.prefix, "doms", NULL);
+    store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
     snprintf(now, sizeof(now), "%llu", (unsigned long long)clock_now_ms());
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)STORE_KEY_TTL_MS);
     snprintf(since, sizeof(since), "%llu", (unsigned long long)d->since_ms);
     const char *argv[] = {"EVAL", store_script_text[SCRIPT_DOM_PUT], "3", key, index, chan,
                           d->domain, now, ttl, "mx", d->mx, "state", d->state, "via", d->via,
                           "reason", d->reason, "since", since, "updated", now};
-    send_cmd(as.cmd, ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+    astore_send_cmd(astore.cmd, ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
 void astore_get_stats(struct astore_stats *s)
 {
-    *s = as.stats;
+    *s = astore.stats;
     s->pending = 0;
     for (unsigned b = 0; b < BUCKETS; b++)
-        for (struct entry *e = as.table[b]; e; e = e->next)
+        for (struct entry *e = astore.table[b]; e; e = e->next)
             s->pending += e->nops;
 }
 
@@ -713,10 +564,10 @@ struct lock_req {
 static void lock_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct lock_req *lr = priv;
-    redisReply *r = took(reply);
+    redisReply *r = astore_took(reply);
     (void)ac;
     /* "OK" when taken, nil when held; no answer (connection lost): probe. */
-    if (!as.stopping)
+    if (!astore.stopping)
         lr->fn(r == NULL || r->type == REDIS_REPLY_STATUS, lr->arg);
     free(lr);
 }
@@ -743,13 +594,13 @@ void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, voi
     gethostname(host, sizeof(host) - 1);
     snprintf(owner, sizeof(owner), "%.63s:%ld", host, (long)getpid());
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ttl_ms);
-    if (as.up && store_key(key, sizeof(key), as.prefix, "lock:probe", addr)) {
+    if (astore.up && store_key(key, sizeof(key), astore.prefix, "lock:probe", addr)) {
         const char *argv[] = {"SET", key, owner, "NX", "PX", ttl};
-        if (send_cmd(as.cmd, lock_reply, lr, 6, argv) == 0)
+        if (astore_send_cmd(astore.cmd, lock_reply, lr, 6, argv) == 0)
             return;
     }
     struct timeval now = {0, 0};
-    lr->later = evtimer_new(as.base, lock_later, lr);
+    lr->later = evtimer_new(astore.base, lock_later, lr);
     if (lr->later == NULL || evtimer_add(lr->later, &now) < 0) {
         if (lr->later)
             event_free(lr->later);

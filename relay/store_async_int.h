@@ -1,0 +1,98 @@
+/*
+ * store_async_int - what store_async.c (evidence, connections, locks) and
+ * store_async_news.c (the change channel, resyncs and manual records) share,
+ * and nothing else should use: the module's state and the command path.
+ *
+ * The state is one instance per process, astore, as store_async.h says:
+ * store_async.c sets it up in astore_start() and clears it in astore_stop();
+ * both files read and change it from the event loop only (main thread).
+ *
+ * store_async.c provides:
+ *   astore_send_cmd()   sends a command; on the command connection the
+ *                       reply is counted for the watchdog (-1: not sent)
+ *   astore_took()       every reply callback on that connection calls it
+ *                       first; it returns the reply (NULL: connection lost)
+ *   astore_lookup()     the entry of an address, created if asked (NULL
+ *                       when full or out of memory)
+ *   astore_send_read()  reads the record of an entry from Redis
+ * store_async_news.c provides:
+ *   astore_resync()          after every (re)connection: reads all again
+ *   astore_change_message()  the callback of the change-channel SUBSCRIBE
+ */
+#ifndef MXD_STORE_ASYNC_INT_H
+#define MXD_STORE_ASYNC_INT_H
+
+#include <stdint.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "breaker.h"
+#include "msg.h"
+#include "netaddr.h"
+#include "store_async.h"
+#include "store_keys.h"
+
+#define BUCKETS 4096
+
+struct event;
+struct event_base;
+
+struct op {
+    enum astore_op type;
+    enum fail_kind kind;
+    enum evidence_source src;
+    struct breaker_params p;
+    uint64_t now_ms;
+    enum breaker_state state;
+    uint64_t until_ms;
+    char reason[BREAKER_REASON_MAX];
+};
+
+struct entry {
+    struct entry *next;
+    char addr[NETADDR_STRLEN];
+    char host[DOMAIN_MAXLEN + 1];
+    long long version;
+    struct breaker auth;
+    int have_auth;                  /* auth/version reflect Redis */
+    struct op ops[ASTORE_MAX_OPS];
+    unsigned nops;
+    unsigned sent;                  /* ops covered by the CAS in flight */
+    int inflight;
+    int tries;
+};
+
+struct astore_state {
+    struct event_base *base;
+    struct cfg_redis rc;            /* strings owned here */
+    char prefix[160];
+    char sha[SCRIPT_COUNT][41];
+    redisAsyncContext *cmd, *sub;
+    int up;
+    unsigned outstanding;           /* commands awaiting replies on cmd */
+    uint64_t last_reply_ms;
+    uint64_t backoff_ms;
+    struct event *retry, *watchdog;
+    struct astore_callbacks cb;
+    struct entry *table[BUCKETS];
+    unsigned nentries;
+    struct astore_stats stats;
+    struct msg_limiter down_lim, err_lim;
+    int stopping;
+};
+
+extern struct astore_state astore;
+
+/* store_async.c */
+int astore_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
+                    const char **argv);
+redisReply *astore_took(void *reply);
+struct entry *astore_lookup(const char *addr, int create);
+void astore_send_read(struct entry *e);
+
+/* store_async_news.c */
+void astore_resync(void);
+void astore_change_message(redisAsyncContext *ac, void *reply, void *priv);
+
+#endif
