@@ -1,8 +1,8 @@
 /*
  * ctl - the pieces of mxdetourctl(8): option state shared by the commands,
  * and the commands themselves (ctl_state.c: status, list, block, unblock,
- * clear; ctl_show.c: show).  mxdetourctl talks to Redis directly, so it works while
- * mxdetourd is down.
+ * clear; ctl_show.c: show; ctl_feed.c: feed test).  mxdetourctl talks to Redis
+ * directly, so it works while mxdetourd is down.
  */
 #ifndef MXD_CTL_H
 #define MXD_CTL_H
@@ -47,5 +47,7 @@ int ctl_unblock(struct ctl *c, const char *name);
 int ctl_clear(struct ctl *c, const char *name);
 int ctl_replay(struct ctl *c, const char *file);   /* ctl_replay.c; no Redis */
 int ctl_probe(struct ctl *c, const char *name);    /* ctl_probe.c */
+/* ctl_feed.c: no configuration, no Redis */
+int ctl_feed_test(struct ctl *c, const char *file, char **addrs, int naddrs);
 
 #endif

@@ -31,9 +31,12 @@ static void usage(FILE *fp)
             "  probe DOMAIN|ADDRESS           probe its MX addresses now; record what they say\n"
             "  replay LOGFILE                 what mxdetourd would have decided on a Postfix\n"
             "                                 log, by the log's own times (no Redis)\n"
+            "  feed test FILE [ADDRESS...]    read a feed file as mxdetourd would; say whether\n"
+            "                                 and by which line it lists each address\n"
+            "                                 (no configuration, no Redis)\n"
             "options:\n"
             "  -c FILE     configuration (default %s)\n"
-            "  --json      machine-readable output for status, list, show and replay\n"
+            "  --json      machine-readable output for status, list, show, replay and feed test\n"
             "  -v          replay: show replies too\n",
             CFG_DEFAULT_FILE);
 }
@@ -71,6 +74,15 @@ int main(int argc, char **argv)
         return CTL_USAGE;
     }
     const char *cmd = argv[optind++];
+    if (strcmp(cmd, "feed") == 0) {
+        /* feed test FILE [ADDRESS...]: needs neither the configuration nor Redis */
+        if (argc - optind < 2 || strcmp(argv[optind], "test") != 0) {
+            fprintf(stderr, "mxdetourctl: feed: use \"feed test FILE [ADDRESS...]\"\n");
+            usage(stderr);
+            return CTL_USAGE;
+        }
+        return ctl_feed_test(&c, argv[optind + 1], argv + optind + 2, argc - optind - 2);
+    }
     const char *arg = optind < argc ? argv[optind++] : NULL;
     if (optind < argc) {
         fprintf(stderr, "mxdetourctl: unexpected argument \"%s\"\n", argv[optind]);
