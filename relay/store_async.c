@@ -136,13 +136,13 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv);
 static void send_cas(struct entry *e, int use_eval)
 {
     struct store_cas_args a;
-    struct breaker b = e->auth;
     int changed = 0;
 
     e->sent = e->nops;
+    e->sent_b = e->auth;
     for (unsigned i = 0; i < e->sent; i++)
-        apply(&b, &e->ops[i], &changed);
-    if (store_cas_prepare(&a, astore.prefix, e->addr, e->host, e->have_auth ? e->version : 0, &b,
+        apply(&e->sent_b, &e->ops[i], &changed);
+    if (store_cas_prepare(&a, astore.prefix, e->addr, e->host, e->have_auth ? e->version : 0, &e->sent_b,
                           changed, clock_now_ms(), STORE_KEY_TTL_MS) < 0) {
         astore.stats.dropped += e->nops;
         e->nops = e->sent = 0;
@@ -164,6 +164,15 @@ static void deliver(const struct entry *e)
         astore.cb.on_addr(&a, astore.cb.arg);
 }
 
+/* The ops the last CAS covered are done with, written or given up. */
+static void retire_sent(struct entry *e)
+{
+    memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
+    e->nops -= e->sent;
+    e->sent = 0;
+    e->tries = 0;
+}
+
 static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct entry *e = priv;
@@ -178,11 +187,8 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
         send_cas(e, 1);
         return;
     }
-    struct breaker b = e->auth;
-    int changed = 0;
-    for (unsigned i = 0; i < e->sent; i++)
-        apply(&b, &e->ops[i], &changed);
-    int rc = r->type == REDIS_REPLY_ERROR ? -1 : store_cas_reply(r, e->addr, e->host, &b, clock_now_ms(), &cur);
+    int rc = r->type == REDIS_REPLY_ERROR ? -1
+             : store_cas_reply(r, e->addr, e->host, &e->sent_b, clock_now_ms(), &cur);
     if (rc == 1 || rc == 0) {
         e->auth = cur.b;
         e->version = cur.version;
@@ -192,10 +198,7 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
     if (rc == 1) {
         astore.stats.writes++;
-        memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
-        e->nops -= e->sent;
-        e->sent = 0;
-        e->tries = 0;
+        retire_sent(e);
         deliver(e);
     } else if (rc == 0 && ++e->tries < CAS_TRIES) {
         astore.stats.conflicts++;
@@ -205,10 +208,7 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
         astore.stats.dropped += e->sent;
         msg_limited(&astore.err_lim, 60000, MOD, "could not write the record of %s (%s); "
                     "its evidence is dropped", e->addr, rc < 0 ? "bad reply" : "too many races");
-        memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
-        e->nops -= e->sent;
-        e->sent = 0;
-        e->tries = 0;
+        retire_sent(e);
     }
     flush(e);
 }

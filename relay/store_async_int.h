@@ -59,6 +59,7 @@ struct entry {
     struct op ops[ASTORE_MAX_OPS];
     unsigned nops;
     unsigned sent;                  /* ops covered by the CAS in flight */
+    struct breaker sent_b;          /* auth with those ops applied: what the CAS wrote */
     int inflight;
     int tries;
 };
