@@ -533,6 +533,26 @@ const struct cfg_dest *cfg_dest_match(const struct cfg *c, const char *domain)
     return best;
 }
 
+const struct breaker_params *cfg_detect_for(const struct cfg *c, const char *domain)
+{
+    const struct cfg_dest *dest = domain ? cfg_dest_match(c, domain) : NULL;
+    return dest ? &dest->detect : &c->detect;
+}
+
+const char *cfg_syslog_names(const struct cfg *c, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < c->postfix.nsyslog_names && len < size; i++) {
+        int w = snprintf(buf + len, size - len, "%s%s", i ? "," : "", c->postfix.syslog_names[i]);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    return buf;
+}
+
 void cfg_free(struct cfg *c)
 {
     if (c == NULL)

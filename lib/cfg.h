@@ -151,6 +151,13 @@ void cfg_errors_clear(struct cfg_errors *errors);
 const struct cfg_dest *cfg_dest_match(const struct cfg *cfg, const char *domain);
 const struct cfg_relay *cfg_relay_find(const struct cfg *cfg, const char *name);
 
+/* The detection parameters for mail to domain: its destination's, else the
+ * global ones (domain may be NULL). */
+const struct breaker_params *cfg_detect_for(const struct cfg *cfg, const char *domain);
+
+/* postfix.syslog_names joined with commas, as logparse_create() takes them. */
+const char *cfg_syslog_names(const struct cfg *cfg, char *buf, size_t size);
+
 const char *policy_name(enum policy p);
 
 #endif

@@ -166,8 +166,7 @@ int ctl_probe(struct ctl *c, const char *name)
     }
     report(&pr, key);
     for (size_t i = 0; i < pr.n; i++) {
-        const struct cfg_dest *dest = is_addr ? NULL : cfg_dest_match(c->cfg, key);
-        struct update_arg u = {dest ? &dest->detect : &c->cfg->detect, pr.t[i].kind};
+        struct update_arg u = {cfg_detect_for(c->cfg, is_addr ? NULL : key), pr.t[i].kind};
         struct store_addr out;
         char a[NETADDR_STRLEN];
         if (pr.t[i].kind == PROBE_ERROR)

@@ -68,10 +68,9 @@ static int params_for(const struct netaddr *addr, const char *host, const char *
                       struct breaker_params *out, void *arg)
 {
     struct replay *rp = arg;
-    const struct cfg_dest *dest = domain ? cfg_dest_match(rp->c->cfg, domain) : NULL;
     (void)addr;
     (void)host;
-    *out = dest ? dest->detect : rp->c->cfg->detect;
+    *out = *cfg_detect_for(rp->c->cfg, domain);
     return 0;
 }
 
@@ -142,12 +141,8 @@ int ctl_replay(struct ctl *c, const char *file)
     rc.on_change = on_change;
     rc.change_arg = &rp;
     rp.rules = rules_new(&rc);
-    char names[1024] = "";
-    for (size_t i = 0; i < c->cfg->postfix.nsyslog_names; i++) {
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof(names) - len, "%s%s", i ? "," : "", c->cfg->postfix.syslog_names[i]);
-    }
-    struct logparse *lp = logparse_create(names, on_event, &rp);
+    char names[1024];
+    struct logparse *lp = logparse_create(cfg_syslog_names(c->cfg, names, sizeof(names)), on_event, &rp);
     if (rp.rules == NULL || lp == NULL) {
         fprintf(stderr, "mxdetourctl: cannot set up the parser and rules\n");
         rules_free(rp.rules);

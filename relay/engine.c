@@ -416,12 +416,10 @@ static void on_change(const struct rules_change *c, void *arg)
 static int params_for(const struct netaddr *addr, const char *host, const char *domain,
                       struct breaker_params *out, void *arg)
 {
-    const struct cfg *cfg = eng.d->cfg;
-    const struct cfg_dest *dest = domain ? cfg_dest_match(cfg, domain) : NULL;
     (void)addr;
     (void)host;
     (void)arg;
-    *out = dest ? dest->detect : cfg->detect;
+    *out = *cfg_detect_for(eng.d->cfg, domain);
     return 0;
 }
 
@@ -539,11 +537,7 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up the rules");
         return -1;
     }
-    for (size_t i = 0; i < cfg->postfix.nsyslog_names; i++) {
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof(names) - len, "%s%s", i ? "," : "", cfg->postfix.syslog_names[i]);
-    }
-    if ((eng.parser = logparse_create(names, on_event, NULL)) == NULL) {
+    if ((eng.parser = logparse_create(cfg_syslog_names(cfg, names, sizeof(names)), on_event, NULL)) == NULL) {
         msg_warn(MOD, "postfix.syslog_names: invalid list \"%s\"", names);
         return -1;
     }

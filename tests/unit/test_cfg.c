@@ -96,6 +96,8 @@ START_TEST(minimal_file_gets_defaults)
     ck_assert_uint_eq(c->outage.min_destinations, 5);
     ck_assert_uint_eq(c->postfix.nsyslog_names, 1);
     ck_assert_str_eq(c->postfix.syslog_names[0], "postfix");
+    char names[64];
+    ck_assert_str_eq(cfg_syslog_names(c, names, sizeof(names)), "postfix");
     ck_assert_ptr_null(c->milter.socket);
     ck_assert_int_eq(c->routes.mode, ROUTES_TABLE);
     cfg_free(c);
@@ -198,6 +200,9 @@ START_TEST(destination_detection_overrides_inherit_globals)
     ck_assert_uint_eq(c->dests[0].detect.window_ms, 1200000);
     ck_assert_uint_eq(c->dests[0].detect.kinds, FAIL_BIT(FAIL_REFUSED));
     ck_assert_uint_eq(c->detect.threshold, 5);
+    ck_assert_uint_eq(cfg_detect_for(c, "a.test")->threshold, 2);
+    ck_assert_uint_eq(cfg_detect_for(c, "b.test")->threshold, 5);   /* no destination */
+    ck_assert_uint_eq(cfg_detect_for(c, NULL)->threshold, 5);
     cfg_free(c);
 }
 END_TEST
