@@ -27,12 +27,7 @@ const char *policy_name(enum policy p)
 
 static bool valid_name(const char *s)
 {
-    if (s == NULL || !*s || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
-            return false;
-    return true;
+    return cfgr_valid_name(s);
 }
 
 /* Reads a password file: one line, at most 512 bytes, trailing newline cut. */
@@ -446,7 +441,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
 {
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
-                                       "milter", "postfix", NULL};
+                                       "milter", "postfix", "feeds", "feed_check", NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -484,6 +479,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     read_routes(&r, root, &c->routes);
     read_milter(&r, root, &c->milter);
     read_postfix(&r, root, &c->postfix);
+    cfg_read_feeds(&r, root, c);
     config_destroy(&lc);
     cfg_errors_sort(errors);
     if (errors->count > 0) {
@@ -592,6 +588,7 @@ void cfg_free(struct cfg *c)
     free(c->routes.postmap);
     free(c->routes.socketmap);
     free(c->milter.socket);
+    cfg_free_feeds(c);
     cfgr_free_strings(c->postfix.syslog_names, c->postfix.nsyslog_names);
     free(c->postfix.config_directory);
     free(c->postfix.postqueue);

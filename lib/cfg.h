@@ -116,6 +116,19 @@ struct cfg_postfix {
     unsigned kick_rate;          /* queue ids kicked per second */
 };
 
+enum feed_trust { FEED_TRUST_PROBE, FEED_TRUST_DETOUR, FEED_TRUST_ALLOW };
+
+/* One block-list feed (docs/feeds.md); format is enum feed_format. */
+struct cfg_feed {
+    char *name;
+    char *file;
+    int format;
+    enum feed_trust trust;
+    double min_share;            /* truncation guard; < 0: off */
+    uint64_t recheck_ms;         /* trust probe: probe a listed, answering address again */
+    int line;
+};
+
 struct cfg {
     char *file;
     char *site;
@@ -135,6 +148,9 @@ struct cfg {
     struct cfg_routes routes;
     struct cfg_milter milter;
     struct cfg_postfix postfix;
+    struct cfg_feed *feeds;
+    size_t nfeeds;
+    uint64_t feed_check_ms;      /* how often feed files are checked for a new version */
 };
 
 struct cfg_errors {
@@ -159,5 +175,6 @@ const struct breaker_params *cfg_detect_for(const struct cfg *cfg, const char *d
 const char *cfg_syslog_names(const struct cfg *cfg, char *buf, size_t size);
 
 const char *policy_name(enum policy p);
+const char *feed_trust_name(enum feed_trust t);     /* "probe", "detour", "allow" */
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "feedpolicy.h"
+#include "feedset.h"
 #include "follower.h"
 #include "logparse.h"
 #include "msg.h"
@@ -333,6 +335,9 @@ static void on_mx(const struct mx_result *res, void *arg)
             for (size_t a = 0; a < res->hosts[h].naddrs && n < sizeof(mx) / sizeof(mx[0]); a++) {
                 mx[n].host = res->hosts[h].name;
                 mx[n].addr = res->hosts[h].addrs[a];
+                /* A listed address is acted on before the domain's
+                 * route is decided, so its first message goes right. */
+                feedpolicy_seen(&mx[n].addr, mx[n].host, clock_now_ms());
                 n++;
             }
         if (n > 0)
@@ -361,6 +366,9 @@ static void on_probe_result(const struct netaddr *addr, const char *host,
 
     params_for(addr, host, NULL, &p, NULL);
     netaddr_format(addr, text, sizeof(text));
+    if (feedpolicy_allowed(addr)
+        || feedpolicy_probe_result(addr, host, probe_is_success(r->kind), probe_fail_kind(r->kind), now))
+        return;
     if (probe_is_success(r->kind)) {
         rules_success(eng.rules, addr, host, NULL, SRC_PROBE, now);
         astore_record(text, host, ASTORE_SUCCESS, FAIL_NONE, SRC_PROBE, &p, now, BREAKER_DIRECT, 0, NULL);
@@ -431,6 +439,9 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     struct breaker_params p;
     char text[NETADDR_STRLEN];
 
+    feedpolicy_seen(addr, host, t);
+    if (feedpolicy_allowed(addr))
+        return;                 /* an allow list's address: never detoured */
     params_for(addr, host, domain, &p, NULL);
     if (op == ASTORE_FAILURE)
         rules_failure(eng.rules, addr, host, domain, kind, SRC_LOG, t);
@@ -467,10 +478,14 @@ static void on_event(const struct logparse_event *ev, void *arg)
             break;
         struct rules_domain_view dv;
         int known = rules_domain_get(eng.rules, ev->rcpt_domain, &dv) == 0;
-        for (unsigned i = 0; i < ev->nattempts; i++)
+        for (unsigned i = 0; i < ev->nattempts; i++) {
+            feedpolicy_seen(&ev->attempts[i].addr, NULL, t);
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, NULL, &ev->attempts[i].addr, t);
-        if (ev->have_addr)
+        }
+        if (ev->have_addr) {
+            feedpolicy_seen(&ev->addr, ev->host, t);
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, ev->host, &ev->addr, t);
+        }
         if (!known || ev->nattempts > 0)
             resolve(ev->rcpt_domain);   /* the whole MX set, not only what was tried */
         break;
@@ -498,6 +513,8 @@ static void on_addr(const struct store_addr *a, void *arg)
     (void)arg;
     if (netaddr_parse(a->addr, &addr) < 0)
         return;
+    if (feedpolicy_allowed(&addr) && breaker_is_detoured(&a->b) && a->b.source != SRC_MANUAL)
+        return;                 /* another MTA's detour of an address we allow */
     rules_addr_put(eng.rules, &addr, a->host, &a->b, clock_now_ms());
     struct manual *mo = manual_find(a->addr);
     if (mo)
@@ -513,6 +530,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     expire_manual(now);
     rules_tick(eng.rules, now);
     recheck_tick(eng.rules, now);
+    feedpolicy_tick(now);
+}
+
+static void on_feeds_changed(void *arg)
+{
+    (void)arg;
+    feedpolicy_recheck_all(clock_now_ms());
 }
 
 /* ---- Module hooks ---- */
@@ -572,6 +596,11 @@ static int engine_start(struct daemon *d)
     struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
+    feedpolicy_start(eng.rules, cfg);
+    if (feedset_start(d->base, cfg, on_feeds_changed, NULL) < 0) {
+        msg_warn(MOD, "cannot set up the block-list feeds");
+        return -1;
+    }
     eng.tick = event_new(d->base, -1, EV_PERSIST, tick_cb, NULL);
     struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
     if (eng.tick == NULL || event_add(eng.tick, &tv) < 0)
@@ -589,6 +618,8 @@ static void engine_stop(struct daemon *d)
         follower_free(eng.logs[i]);
     routes_on_live(NULL, NULL);
     npending = 0;
+    feedset_stop();
+    feedpolicy_stop();
     recheck_stop();
     relayhealth_stop();
     if (eng.dns)
@@ -609,6 +640,8 @@ static void engine_reload(struct daemon *d, const struct cfg *old)
     (void)old;
     relayhealth_configure(d->cfg);
     recheck_configure(&d->cfg->probe);
+    feedpolicy_configure(d->cfg);
+    feedset_configure(d->cfg);
     on_relay_change(NULL, 1, NULL);
 }
 
