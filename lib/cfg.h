@@ -107,6 +107,10 @@ struct cfg_milter {
     uint64_t route_wait_ms;
 };
 
+struct cfg_metrics {
+    char *listen;                /* "127.0.0.1:9466", "[::1]:9466"; NULL: off (cfg_metrics.h) */
+};
+
 struct cfg_postfix {
     char **syslog_names;
     size_t nsyslog_names;
@@ -135,6 +139,7 @@ struct cfg {
     struct cfg_routes routes;
     struct cfg_milter milter;
     struct cfg_postfix postfix;
+    struct cfg_metrics metrics;
 };
 
 struct cfg_errors {

@@ -11,7 +11,9 @@
 #include "clock.h"
 #include "engine.h"
 #include "follower.h"
+#include "health.h"
 #include "logparse.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mxresolve.h"
 #include "recheck.h"
@@ -296,6 +298,7 @@ static void reroute(const char *domain)
 static void on_route_live(const char *domain, void *arg)
 {
     (void)arg;
+    metrics_detour_live(domain);
     pending_take(domain);
     show_unless_pending(domain);
 }
@@ -380,6 +383,7 @@ static void on_change(const struct rules_change *c, void *arg)
 
     switch (c->kind) {
     case RULES_CHANGE_ADDR:
+        metrics_inc(MET_ADDRESS_CHANGES, c->new_state);
         msg_info(MOD, "%s[%s]: %s -> %s: %s", c->host && *c->host ? c->host : "-",
                  netaddr_format(c->addr, buf, sizeof(buf)), breaker_state_name(c->old_state),
                  breaker_state_name(c->new_state), c->reason ? c->reason : "");
@@ -394,6 +398,7 @@ static void on_change(const struct rules_change *c, void *arg)
         break;
     case RULES_CHANGE_DOMAIN: {
         struct engine_route rt;
+        metrics_destination_change(c->domain, c->new_state == BREAKER_DETOURED);
         engine_route(c->domain, &rt);
         if (rt.kind == ENGINE_DETOUR)
             msg_info(MOD, "%s; routing via %s", c->explain, rt.relay->name);
@@ -432,6 +437,7 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     char text[NETADDR_STRLEN];
 
     params_for(addr, host, domain, &p, NULL);
+    metrics_inc(MET_EVIDENCE, op == ASTORE_FAILURE ? kind : FAIL_NONE);
     if (op == ASTORE_FAILURE)
         rules_failure(eng.rules, addr, host, domain, kind, SRC_LOG, t);
     else
@@ -513,6 +519,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     expire_manual(now);
     rules_tick(eng.rules, now);
     recheck_tick(eng.rules, now);
+    health_note_rules(eng.rules);
 }
 
 /* ---- Module hooks ---- */
