@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 d="$top_builddir/mxdetourd"
 
-plan 18
+plan 19
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 : >"$tmp/mail.log"
 # mkconf RELAYS DESTINATIONS
@@ -97,7 +97,9 @@ done >>"$tmp/mail.log"
 wait_check 2 20
 expect_match "a local outage: CRITICAL, with the guard's reason" "$out" '^MXDETOUR CRITICAL - local outage: [0-9]+ of [0-9]+ unrelated destinations failing .*local_outage=1$'
 
-kill "$dpid"; wait "$dpid" 2>/dev/null; dpid=
+kill "$dpid"; wait "$dpid"; st=$?; dpid=
+expect_eq "mxdetourd stops with status 0 and no sanitizer report" \
+    "$st $(grep -cE 'Sanitizer|runtime error' "$tmp/out")" "0 0"
 out=$(ctl status --check 2>&1); rc=$?
 expect_match "mxdetourd stopped: CRITICAL, not running (its health file is gone)" "$rc $out" "^2 MXDETOUR CRITICAL - mxdetourd is not running \(no $tmp/health\)"
 

@@ -23,7 +23,7 @@ d="$top_builddir/mxdetourd"
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(freeport)
 
-plan 23
+plan 24
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 mkconf() {  # name metrics-section
     mkdir -p "$tmp/$1"; : >>"$tmp/$1/mail.log"
@@ -63,6 +63,7 @@ waitfor "$tmp/a/out" 'connected to redis' 5
 for n in 1 2 3; do feed a; sleep 0.3; done
 check "the log lines detour blocked.test" waitfor "$tmp/a/out" 'routing via relay-a' 5
 waitfor "$tmp/a/out" 'relay relay-b is down' 10
+waitfor "$tmp/a/out" 'route for blocked.test: smtp-a:' 5     # published (after the debounce)
 # The gauges follow the engine's one-second tick.
 wait_value mxdetour_destinations_detoured 1 5
 ctype=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/metrics")
@@ -105,6 +106,11 @@ start b
 waitfor "$tmp/b/out" 'started: version' 5
 if ss -ltnp 2>/dev/null | grep -q "pid=$pid_b,"; then fail "no metrics section: no listening socket"
 else pass "no metrics section: no listening socket"; fi
+
+# Under --enable-sanitizers a report lands in the daemon's output.
+kill "$pid_a"; wait "$pid_a"; st=$?
+expect_eq "daemon a stops with status 0 and no sanitizer report" \
+    "$st $(grep -cE 'Sanitizer|runtime error' "$tmp/a/out")" "0 0"
 
 # The example alerting rules.
 out=$(promtool check rules "$top_srcdir/docs/alerts.yml" 2>&1; echo "exit $?")
