@@ -16,7 +16,7 @@ cleanup() {
     redis_stop; rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-d="$top_builddir/mxdetourd"
+mxd="$top_builddir/mxdetourd"   # not $d: tap.sh's check() sets it
 
 plan 19
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
@@ -58,7 +58,7 @@ out=$(ctl status --check 2>&1); rc=$?
 expect_eq "before mxdetourd runs: CRITICAL" "$rc" 2
 expect_match "... because it does not run" "$out" "^MXDETOUR CRITICAL - mxdetourd is not running \(no $tmp/health\) \| addresses_detoured=0 destinations_detoured=0$"
 
-"$d" -f -c "$tmp/conf" >"$tmp/out" 2>&1 & dpid=$!
+"$mxd" -f -c "$tmp/conf" >"$tmp/out" 2>&1 & dpid=$!
 waitfor "$tmp/out" 'connected to redis' 5
 wait_check 0 15
 expect_eq "all good: exit 0" "$rc" 0

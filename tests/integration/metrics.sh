@@ -19,11 +19,11 @@ cleanup() {
     redis_stop; rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
-d="$top_builddir/mxdetourd"
+mxd="$top_builddir/mxdetourd"   # not $d: tap.sh's check() sets it
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(freeport)
 
-plan 24
+plan 26
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 mkconf() {  # name metrics-section
     mkdir -p "$tmp/$1"; : >>"$tmp/$1/mail.log"
@@ -40,7 +40,7 @@ routes = { table = "$tmp/$1/transport"; reload = "never"; };
 $2
 CONF
 }
-start() { "$d" -f -c "$tmp/$1/conf" >"$tmp/$1/out" 2>&1 & pids="$pids $!"; eval "pid_$1=\$!"; }
+start() { "$mxd" -f -c "$tmp/$1/conf" >"$tmp/$1/out" 2>&1 & pids="$pids $!"; eval "pid_$1=\$!"; }
 feed() { sed "s/^[A-Z][a-z][a-z] [ 0-9][0-9] [0-9:]*/$(date '+%b %e %H:%M:%S')/" \
     "$top_srcdir/tests/data/postfix/timeout.log" >>"$tmp/$1/mail.log"; }
 waitfor() {  # file regex seconds
@@ -103,9 +103,23 @@ expect_eq "nothing listens on 127.0.0.2 (bound to 127.0.0.1 only)" "$(code --max
 # Off by default: a daemon without the section opens no TCP socket.
 mkconf b ""
 start b
-waitfor "$tmp/b/out" 'started: version' 5
-if ss -ltnp 2>/dev/null | grep -q "pid=$pid_b,"; then fail "no metrics section: no listening socket"
-else pass "no metrics section: no listening socket"; fi
+if waitfor "$tmp/b/out" 'started: version' 5 && kill -0 "$pid_b" && ! ss -ltnp 2>/dev/null | grep -q "pid=$pid_b,"
+then pass "no metrics section: the daemon runs with no listening socket"
+else fail "no metrics section: the daemon runs with no listening socket"; fi
+
+# An address in use stops a daemon at start: metrics were asked for.
+mkconf c "metrics = { listen = \"127.0.0.1:$port\"; };"
+"$mxd" -f -c "$tmp/c/conf" >"$tmp/c/out" 2>&1; st=$?
+expect_eq "a second daemon on the same address exits 3, saying why" \
+    "$st $(grep -c "cannot listen on 127.0.0.1:$port " "$tmp/c/out")" "3 1"
+
+# A reload with another address moves the endpoint.
+port2=$(freeport)
+mkconf a "metrics = { listen = \"127.0.0.1:$port2\"; };"
+kill -HUP "$pid_a"
+waitfor "$tmp/a/out" "serving Prometheus metrics on http://127.0.0.1:$port2/metrics" 5
+expect_eq "after a reload: served on the new port, not the old" \
+    "$(code "http://127.0.0.1:$port2/metrics") $(code --max-time 2 "http://127.0.0.1:$port/metrics")" "200 000"
 
 # Under --enable-sanitizers a report lands in the daemon's output.
 kill "$pid_a"; wait "$pid_a"; st=$?
