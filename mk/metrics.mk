@@ -17,5 +17,7 @@ TESTS += tests/unit/test_metrics
 endif
 
 # A real daemon scraped and checked by promtool, the example alerting rules
-# checked by promtool, and the health check's exit codes in each state.
+# checked by promtool, and the health check's exit codes in each state;
+# metrics_postfix.sh needs root and the netns bed of tests/e2e (skips otherwise).
 TESTS += tests/integration/metrics.sh tests/integration/check.sh
+TESTS += tests/integration/metrics_postfix.sh
