@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "cfg_read.h"
+#include "cfg_metrics.h"
 #include "duration.h"
 #include "netaddr.h"
 
@@ -441,7 +442,8 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
 {
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
-                                       "milter", "postfix", "feeds", "feed_check", NULL};
+                                       "milter", "postfix", "feeds", "feed_check",
+                                       "metrics", NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -480,6 +482,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     read_milter(&r, root, &c->milter);
     read_postfix(&r, root, &c->postfix);
     cfg_read_feeds(&r, root, c);
+    cfg_metrics_read(&r, root, &c->metrics);
     config_destroy(&lc);
     cfg_errors_sort(errors);
     if (errors->count > 0) {
@@ -593,5 +596,6 @@ void cfg_free(struct cfg *c)
     free(c->postfix.config_directory);
     free(c->postfix.postqueue);
     free(c->postfix.postfix);
+    cfg_metrics_free(&c->metrics);
     free(c);
 }

@@ -107,6 +107,10 @@ struct cfg_milter {
     uint64_t route_wait_ms;
 };
 
+struct cfg_metrics {
+    char *listen;                /* "127.0.0.1:9466", "[::1]:9466"; NULL: off (cfg_metrics.h) */
+};
+
 struct cfg_postfix {
     char **syslog_names;
     size_t nsyslog_names;
@@ -151,6 +155,7 @@ struct cfg {
     struct cfg_feed *feeds;
     size_t nfeeds;
     uint64_t feed_check_ms;      /* how often feed files are checked for a new version */
+    struct cfg_metrics metrics;
 };
 
 struct cfg_errors {

@@ -13,7 +13,9 @@
 #include "feedpolicy.h"
 #include "feedset.h"
 #include "follower.h"
+#include "health.h"
 #include "logparse.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mxresolve.h"
 #include "recheck.h"
@@ -298,6 +300,7 @@ static void reroute(const char *domain)
 static void on_route_live(const char *domain, void *arg)
 {
     (void)arg;
+    metrics_detour_live(domain);
     pending_take(domain);
     show_unless_pending(domain);
 }
@@ -388,6 +391,7 @@ static void on_change(const struct rules_change *c, void *arg)
 
     switch (c->kind) {
     case RULES_CHANGE_ADDR:
+        metrics_inc(MET_ADDRESS_CHANGES, c->new_state);
         msg_info(MOD, "%s[%s]: %s -> %s: %s", c->host && *c->host ? c->host : "-",
                  netaddr_format(c->addr, buf, sizeof(buf)), breaker_state_name(c->old_state),
                  breaker_state_name(c->new_state), c->reason ? c->reason : "");
@@ -402,6 +406,7 @@ static void on_change(const struct rules_change *c, void *arg)
         break;
     case RULES_CHANGE_DOMAIN: {
         struct engine_route rt;
+        metrics_destination_change(c->domain, c->new_state == BREAKER_DETOURED);
         engine_route(c->domain, &rt);
         if (rt.kind == ENGINE_DETOUR)
             msg_info(MOD, "%s; routing via %s", c->explain, rt.relay->name);
@@ -439,6 +444,7 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     struct breaker_params p;
     char text[NETADDR_STRLEN];
 
+    metrics_inc(MET_EVIDENCE, op == ASTORE_FAILURE ? kind : FAIL_NONE);
     feedpolicy_seen(addr, host, t);
     if (feedpolicy_allowed(addr))
         return;                 /* an allow list's address: never detoured */
@@ -531,6 +537,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     rules_tick(eng.rules, now);
     recheck_tick(eng.rules, now);
     feedpolicy_tick(now);
+    health_note_rules(eng.rules);
 }
 
 static void on_feeds_changed(void *arg)

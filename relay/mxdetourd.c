@@ -28,7 +28,9 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "engine.h"
+#include "health.h"
 #include "kick.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "privsep.h"
 #include "routes.h"
@@ -43,6 +45,8 @@ static const struct daemon_module *const modules[] = {
     &kick_module,               /* reschedules deferred mail after a route change */
     &routes_module,             /* the transport table Postfix reads */
     &engine_module,             /* Redis link, log followers, rules, probes, route view */
+    &health_module,             /* STATE_DIR/health for mxdetourctl status --check */
+    &metrics_http_module,       /* GET /metrics on metrics.listen; off by default */
     &milter_module,             /* libmilter on its own threads; reads the route view */
     NULL
 };
