@@ -35,6 +35,9 @@ static const char *const decisions[] = {"direct", "detour", "hold", "tempfail", 
                                         "unanswered", NULL};
 static const char *const publications[] = {"written", "unchanged", "failed", NULL};
 static const char *const reloads[] = {"done", "failed", NULL};
+static const char *const feed_statuses[] = {"loaded", "unreadable", "empty", "truncated", "too_big", NULL};
+static const char *const feed_actions[] = {"detoured", "probed", "probe_failed", "answered", "allowed",
+                                           "released", NULL};
 
 /* Probes end within probe.timeout (default 15 s, at most 300 s). */
 static const double probe_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15,
@@ -68,6 +71,14 @@ static const struct family families[MET_COUNT] = {
     [MET_POSTFIX_RELOADS] = {"mxdetour_postfix_reloads_total", COUNTER,
                              "postfix reload runs asked of the privileged helper, by result.",
                              "result", reloads, NULL},
+    [MET_FEED_LOADS] = {"mxdetour_feed_loads_total", COUNTER,
+                        "Versions of block-list feed files read, by result (anything but "
+                        "loaded leaves the version in force).", "result", feed_statuses, NULL},
+    [MET_FEED_ACTIONS] = {"mxdetour_feed_actions_total", COUNTER,
+                          "What feed listings did to MX addresses: detoured without a probe, "
+                          "probed, detoured after a failed probe, answered (stays direct), "
+                          "allowed, or released when no longer listed.",
+                          "action", feed_actions, NULL},
     [MET_ADDRESSES] = {"mxdetour_addresses", GAUGE, "MX addresses the daemon keeps state for.",
                        NULL, NULL, NULL},
     [MET_ADDRESSES_DETOURED] = {"mxdetour_addresses_detoured", GAUGE,

@@ -34,6 +34,8 @@ enum metric {
     MET_MILTER_DECISIONS,       /* series: enum metrics_decision */
     MET_ROUTE_PUBLICATIONS,     /* series: enum metrics_publication */
     MET_POSTFIX_RELOADS,        /* series: 0 done, 1 failed */
+    MET_FEED_LOADS,             /* feed versions read; series: enum feed_status */
+    MET_FEED_ACTIONS,           /* what listings did; series: enum metrics_feed_action */
     /* gauges */
     MET_ADDRESSES,              /* MX addresses the daemon knows */
     MET_ADDRESSES_DETOURED,
@@ -52,6 +54,8 @@ enum metrics_decision {         /* what the milter's route view said of a recipi
     MD_COUNT
 };
 
+enum metrics_feed_action { MF_DETOURED, MF_PROBED, MF_PROBE_FAILED, MF_ANSWERED, MF_ALLOWED,
+                           MF_RELEASED, MF_COUNT };
 enum metrics_publication { MP_WRITTEN, MP_UNCHANGED, MP_FAILED, MP_COUNT };
 
 #define METRICS_MAX_SERIES 8

@@ -10,6 +10,7 @@
 
 #include "feedpolicy.h"
 #include "feedset.h"
+#include "metrics.h"
 #include "msg.h"
 #include "recheck.h"
 #include "store_async.h"
@@ -151,6 +152,7 @@ static void release(struct memo *m, const char *why, uint64_t now)
         char addr[NETADDR_STRLEN];
         msg_info(MOD, "%s: %s; the detour it caused ends", netaddr_format(&m->addr, addr, sizeof(addr)), why);
         force(m, BREAKER_DIRECT, why, 0, now);
+        metrics_inc(MET_FEED_ACTIONS, MF_RELEASED);
     }
     m->forced = 0;
 }
@@ -174,6 +176,7 @@ static void act(struct memo *m, const struct feedset_match *mt, uint64_t now)
             force(m, BREAKER_DIRECT, why, 0, now);
         }
         publish(m, mt, "never detoured (allow list)");
+        metrics_inc(MET_FEED_ACTIONS, MF_ALLOWED);
         break;
     case FEED_TRUST_DETOUR:
         m->st = FP_DETOURED;
@@ -186,6 +189,7 @@ static void act(struct memo *m, const struct feedset_match *mt, uint64_t now)
         m->forced = 1;
         force(m, BREAKER_DETOURED, why, 0, now);
         publish(m, mt, "detoured without a probe (trust detour)");
+        metrics_inc(MET_FEED_ACTIONS, MF_DETOURED);
         break;
     case FEED_TRUST_PROBE:
         if ((m->st == FP_ANSWERED && m->next_ms > now) || (m->st == FP_DETOURED && m->forced))
@@ -200,6 +204,7 @@ static void act(struct memo *m, const struct feedset_match *mt, uint64_t now)
         m->asked_ms = now;
         recheck_request(&m->addr, m->host[0] ? m->host : NULL);
         publish(m, mt, "probing the direct path");
+        metrics_inc(MET_FEED_ACTIONS, MF_PROBED);
         break;
     }
 }
@@ -254,6 +259,7 @@ int feedpolicy_probe_result(const struct netaddr *addr, const char *host, int ok
         snprintf(action, sizeof(action), "the probe saw a greeting at %s: stays direct, probed again "
                  "in %llu min", when, (unsigned long long)(m->recheck_ms / 60000));
         publish(m, &mt, action);
+        metrics_inc(MET_FEED_ACTIONS, MF_ANSWERED);
         return 0;                       /* the success counts as usual */
     }
     if (is_detoured(addr)) {
@@ -269,6 +275,7 @@ int feedpolicy_probe_result(const struct netaddr *addr, const char *host, int ok
     snprintf(action, sizeof(action), "the probe got no greeting (%s) at %s: detoured",
              fail_kind_name(kind) ? fail_kind_name(kind) : "failed", when);
     publish(m, &mt, action);
+    metrics_inc(MET_FEED_ACTIONS, MF_PROBE_FAILED);
     return 1;
 }
 

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "feedset.h"
+#include "metrics.h"
 #include "msg.h"
 
 #define MOD "feed"
@@ -78,6 +79,7 @@ static void changed(void)
 static void take(struct slot *s, struct feed *loaded, const struct feed_report *rep)
 {
     feed_report_log(rep, s->name, s->file);
+    metrics_inc(MET_FEED_LOADS, rep->status);
     if (rep->status != FEED_UNREADABLE) {
         s->tried = rep->file;
         s->tried_valid = 1;

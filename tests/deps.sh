@@ -10,7 +10,7 @@ PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  libnftables-dev libmnl-dev check
  redis-server postfix miltertest swaks dnsmasq-base nftables iproute2 procps
  python3 groff-base man-db
- redis-sentinel prometheus debhelper dpkg-dev fakeroot lintian"
+ redis-sentinel prometheus debhelper dpkg-dev fakeroot lintian curl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -11,7 +11,7 @@
 #   - a dump that no longer lists blocked.test's addresses ends its detour;
 #   - mxdetourctl show names the feed, the line and what the probe found.
 . "$(dirname "$0")/lib/e2e.sh"
-plan 20
+plan 23
 bed_setup || { echo "Bail out! the test bed did not come up"; exit 1; }
 PROBED=198.18.0.20 ANSWER=198.18.0.21 ALLOWED=198.18.0.22
 bed_dns_add "mx-host=probed.test,mx.probed.test,10" "host-record=mx.probed.test,$PROBED" \
@@ -37,8 +37,10 @@ printf '# suspected, to be probed\n%s\n%s/32  # answers\n' "$PROBED" "$ANSWER" >
 printf '# partners: never detour\n%s\n' "$ALLOWED" >"$FEEDS/allow.txt"
 
 MXD_PROBE_EXTRA='relay_interval = "1h";'
+METRICS_PORT=9466       # inside the bed's own network namespace
 mxd_setup "milter = { socket = \"unix:$BED_DIR/mxd/milter.sock\"; route_wait = \"3s\"; };
 feed_check = \"1s\";
+metrics = { listen = \"127.0.0.1:$METRICS_PORT\"; };
 feeds = (
   { name = \"registry\"; file = \"$FEEDS/dump.csv\"; trust = \"detour\"; },
   { name = \"suspects\"; file = \"$FEEDS/suspects.txt\"; format = \"plain\"; trust = \"probe\"; recheck = \"1h\"; },
@@ -98,4 +100,8 @@ expect_eq "blocked.test stays detoured" "$(postmap -q blocked.test "hash:$MXD_DI
 mv "$FEEDS/dump.csv.new" "$FEEDS/dump.csv"
 check "a dump without blocked.test's addresses ends its detour" route_is blocked.test "" 15
 check "and mxdetourd says why" mxd_wait "$BED_MX1_ADDR: no longer listed by any feed" 5
+scrape=$(bed_exec mta curl -s "http://127.0.0.1:$METRICS_PORT/metrics")
+expect_match "metrics count the refused version" "$scrape" 'mxdetour_feed_loads_total\{result="truncated"\} 1'
+expect_match "and the failed probe" "$scrape" 'mxdetour_feed_actions_total\{action="probe_failed"\} 1'
+expect_match "and the released addresses" "$scrape" 'mxdetour_feed_actions_total\{action="released"\} 2'
 tap_exit
