@@ -17,7 +17,8 @@
  *             gone); a local outage (this MTA reaches no one: detection is
  *             frozen and mail waits); every relay of a destination down
  *             (its mail cannot be detoured).
- *   WARNING   a relay down while each destination keeps another.
+ *   WARNING   a relay down while each destination keeps another; a
+ *             block-list feed whose file could never be read.
  *   UNKNOWN   the check cannot tell: a health file that cannot be read or
  *             makes no sense.  (A configuration that does not load is
  *             UNKNOWN too, from mxdetourctl.c.)
@@ -145,6 +146,11 @@ static int read_health(const char *path, struct health *h, struct problems *p)
             if (sscanf(line + 12, "%u %u %n", &up, &configured, &n) == 2 && n > 0 && up == 0
                 && configured > 0)
                 problem(&seen, SEV_CRITICAL, "every relay of destination %.64s is down", line + 12 + n);
+        } else if (strncmp(line, "feeds ", 6) == 0) {
+            unsigned loaded, configured;
+            if (sscanf(line + 6, "%u %u", &loaded, &configured) == 2 && loaded < configured)
+                problem(&seen, SEV_WARNING, "%u of %u block-list feeds have no version in force",
+                        configured - loaded, configured);
         }
         /* Other lines: from a newer daemon; ignored. */
     }

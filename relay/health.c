@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "feedset.h"
 #include "health.h"
 #include "metrics.h"
 #include "msg.h"
@@ -127,6 +128,10 @@ static int write_file(void)
         put_text(fp, health_dest_name(&cfg->dests[i]));
         fputc('\n', fp);
     }
+    unsigned feeds, loaded;
+    feedset_counts(&feeds, &loaded);
+    if (feeds)
+        fprintf(fp, "feeds %u %u\n", loaded, feeds);
     if (fclose(fp) != 0 || rename(tmp, hl.path) < 0)
         return discard(tmp);
     return 0;

@@ -15,6 +15,7 @@
  *     destinations KNOWN DETOURED
  *     relay NAME up|down                     (one per configured relay)
  *     destination UP CONFIGURED NAME         (one per destination with relays)
+ *     feeds LOADED CONFIGURED                (with feeds: how many have a version in force)
  *
  * A file older than HEALTH_STALE_MS, or whose pid is gone, is a daemon that
  * is not running.  The file is local on purpose: it says what this MTA's

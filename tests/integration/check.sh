@@ -18,7 +18,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 mxd="$top_builddir/mxdetourd"   # not $d: tap.sh's check() sets it
 
-plan 19
+plan 20
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 : >"$tmp/mail.log"
 # mkconf RELAYS DESTINATIONS
@@ -108,6 +108,9 @@ now=$(($(date +%s) * 1000))
 printf 'mxdetourd-health 1\npid %s\nwritten %s\nredis up\noutage 0\n' $$ $((now - 120000)) >"$tmp/health"
 out=$(ctl status --check 2>&1); rc=$?
 expect_match "a health file 2m old: CRITICAL, not running" "$rc $out" '^2 MXDETOUR CRITICAL - mxdetourd is not running \(its health file is 2m old\)'
+printf 'mxdetourd-health 1\npid %s\nwritten %s\nredis up\noutage 0\nfeeds 1 2\n' $$ "$now" >"$tmp/health"
+out=$(ctl status --check 2>&1); rc=$?
+expect_match "a block-list feed never read: WARNING (1)" "$rc $out" '^1 MXDETOUR WARNING - 1 of 2 block-list feeds have no version in force'
 printf 'something else\n' >"$tmp/health"
 out=$(ctl status --check 2>&1); rc=$?
 expect_match "a health file that makes no sense: UNKNOWN (3)" "$rc $out" "^3 MXDETOUR UNKNOWN - $tmp/health is not a health file of this mxdetourd"
