@@ -13,7 +13,7 @@ tests_unit_test_sdnotify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_sdnotify_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_sdnotify
 endif
-TESTS += tests/integration/daemon_notify.sh tests/packaging/unconfigured.sh \
+TESTS += tests/integration/daemon_notify.sh tests/packaging/unit_caps.sh tests/packaging/unconfigured.sh \
 	tests/packaging/feed_download.sh
 
 EXTRA_DIST += debian conf/mxdetourd.service conf/mxdetour-feed.service \
