@@ -22,7 +22,7 @@ cat "$top_srcdir/debian/unconfigured.conf" "$top_srcdir/conf/mxdetour.conf" >"$c
 line=$(grep -n '^unconfigured = ' "$conf" | cut -d: -f1)
 want="^$conf:$line: edit $conf: set site, .*then delete this line\$"
 
-plan 10
+plan 11
 
 "$top_builddir/mxdetourd" -t -c "$conf" >"$tmp/out" 2>"$tmp/err"
 expect_eq "mxdetourd -t refuses the unedited file (exit status 1)" "$?" 1
@@ -44,6 +44,11 @@ check "... before taking a pid file" test ! -e "$tmp/mxdetourd.pid"
 
 "$top_builddir/mxdetourctl" -c "$conf" status >"$tmp/out" 2>"$tmp/err"
 expect_match "mxdetourctl refuses it too, with the same line" "$(cat "$tmp/err")" "$want"
+
+{ echo 'unconfigured = true;'; cat "$top_srcdir/conf/mxdetour.conf"; } >"$tmp/bool.conf"
+"$top_builddir/mxdetourd" -t -c "$tmp/bool.conf" >"$tmp/out" 2>"$tmp/err"
+expect_match "unconfigured without a text is refused all the same" "$(cat "$tmp/err")" \
+    "^$tmp/bool.conf:1: edit $tmp/bool.conf: it is an unedited example; delete the \"unconfigured\" line when done\$"
 
 "$top_builddir/mxdetourd" -t -c "$top_srcdir/conf/mxdetour.conf" >"$tmp/out" 2>&1
 expect_eq "the example without the head is valid" "$?" 0
