@@ -18,4 +18,5 @@ TESTS += tests/integration/daemon_notify.sh tests/packaging/unit_caps.sh tests/p
 
 EXTRA_DIST += debian conf/mxdetourd.service conf/mxdetour-feed.service \
 	conf/mxdetour-feed.timer conf/mxdetour-feed.default conf/mxdetour-feed-download \
-	tests/packaging
+	tests/packaging/deb.sh tests/packaging/unit_caps.sh tests/packaging/unconfigured.sh \
+	tests/packaging/feed_download.sh tests/integration/daemon_notify.sh
