@@ -62,7 +62,7 @@ postfix_sums() {
     grep -v '^alternate_config_directories' /etc/postfix/main.cf | sha256sum
 }
 
-plan 43
+plan 45
 start=$(date +%s)
 
 # ---- build ----------------------------------------------------------------
@@ -152,6 +152,16 @@ if dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q installed; then
 else
     fail "postfix is not installed: the package depends on it"
 fi
+
+# Again, as an upgrade would: the postinst runs a second time, and an edited
+# conffile is the administrator's.
+echo "# edited by deb.sh" >>/etc/mxdetour/mxdetour.conf
+dpkg -i "$deb" >"$tmp/reinstall.log" 2>&1 </dev/null
+status=$?
+expect_eq "installing it again succeeds (the postinst runs twice)" "$status" 0
+[ "$status" = 0 ] || show "$tmp/reinstall.log"
+expect_eq "... and keeps the edited configuration" "$(tail -1 /etc/mxdetour/mxdetour.conf)" \
+    "# edited by deb.sh"
 
 # The units, as installed.
 systemd-analyze verify /lib/systemd/system/mxdetourd.service \
