@@ -13,10 +13,11 @@ tests_unit_test_sdnotify_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_sdnotify_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_sdnotify
 endif
-TESTS += tests/integration/daemon_notify.sh tests/packaging/unit_caps.sh tests/packaging/unconfigured.sh \
+TESTS += tests/integration/daemon_notify.sh tests/integration/daemon_syslog.sh \
+	tests/packaging/unit_caps.sh tests/packaging/unconfigured.sh \
 	tests/packaging/feed_download.sh
 
 EXTRA_DIST += debian conf/mxdetourd.service conf/mxdetour-feed.service \
 	conf/mxdetour-feed.timer conf/mxdetour-feed.default conf/mxdetour-feed-download \
 	tests/packaging/deb.sh tests/packaging/unit_caps.sh tests/packaging/unconfigured.sh \
-	tests/packaging/feed_download.sh tests/integration/daemon_notify.sh
+	tests/packaging/feed_download.sh tests/integration/daemon_notify.sh tests/integration/daemon_syslog.sh
