@@ -4,7 +4,9 @@
  * Diagnostics (ident mxdetour/daemon): "started" and "stopped" with the
  * pid; "stopping on SIGTERM"; "configuration FILE reloaded"; on a failed
  * reload each "FILE:LINE: ..." error, then "reload failed, keeping the
- * running configuration"; a held pid file names the process holding it.
+ * running configuration"; a held pid file names the process holding it;
+ * "cannot notify systemd at SOCKET: ..." when a READY=1 or the like could not
+ * be sent (sdnotify.h).
  *
  * A failure to start is logged with msg_warn() and returned as
  * DAEMON_EXIT_RUNTIME: msg_fatal() would exit with 1, the status of a
