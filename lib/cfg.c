@@ -438,6 +438,26 @@ static void cfg_errors_sort(struct cfg_errors *errors)
     }
 }
 
+/*
+ * A file that still holds `unconfigured = "TEXT";` is an example nobody has
+ * edited for this host yet (the Debian package installs one): it is refused
+ * with the one error "FILE:LINE: edit FILE: TEXT", before any other, so
+ * that mxdetourd never starts on the example's values.
+ */
+static bool refuse_unconfigured(struct cfg_reader *r, const config_setting_t *root)
+{
+    const config_setting_t *s = config_setting_get_member(root, "unconfigured");
+    const char *text = NULL;
+
+    if (s == NULL)
+        return false;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        text = config_setting_get_string(s);
+    cfgr_error(r, s, "edit %s: %s", r->file, text && *text ? text
+               : "it is an unedited example; delete the \"unconfigured\" line when done");
+    return true;
+}
+
 struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
 {
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
@@ -462,6 +482,10 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
         return NULL;
     }
     const config_setting_t *root = config_root_setting(&lc);
+    if (refuse_unconfigured(&r, root)) {
+        config_destroy(&lc);
+        return NULL;
+    }
     c = calloc(1, sizeof(*c));
     c->file = strdup(file);
     cfgr_check_keys(&r, root, keys);
