@@ -1,0 +1,3 @@
+# Redis high availability: the redis group of the configuration, Sentinel
+# discovery (blocking in lib/, on the event loop in relay/), and its tests.
+libmxd_a_SOURCES += lib/cfg_redis.c lib/cfg_redis.h lib/sentinel.c lib/sentinel.h
