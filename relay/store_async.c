@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "msg.h"
+#include "sentinel.h"
 #include "store_async.h"
 #include "store_async_int.h"
 #include "store_int.h"
@@ -37,7 +38,6 @@
 
 struct astore_state astore;         /* the module; see store_async_int.h */
 
-static void connect_all(void);
 static void flush(struct entry *e);
 
 static unsigned hash(const char *s)
@@ -142,6 +142,8 @@ static void send_cas(struct entry *e, int use_eval)
     e->sent_b = e->auth;
     for (unsigned i = 0; i < e->sent; i++)
         apply(&e->sent_b, &e->ops[i], &changed);
+    changed |= e->republish;
+    e->republish = 0;
     if (store_cas_prepare(&a, astore.prefix, e->addr, e->host, e->have_auth ? e->version : 0, &e->sent_b,
                           changed, clock_now_ms(), STORE_KEY_TTL_MS) < 0) {
         astore.stats.dropped += e->nops;
@@ -220,13 +222,25 @@ static void read_reply(redisAsyncContext *ac, void *reply, void *priv)
     struct store_addr a;
     (void)ac;
 
-    e->inflight = 0;
+    int restore = e->restore;
+    e->inflight = e->restore = 0;
     if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 4
         || store_decode_addr(e->addr, r->element[0], r->element[1], r->element[2], r->element[3], &a) < 0) {
         astore.stats.errors++;
         msg_limited(&astore.err_lim, 60000, MOD, "malformed record for %s in redis; ignored", e->addr);
+        return;
+    }
+    if (restore && a.version == 0 && e->have_auth && e->version > 0) {
+        /* Redis lacks a record we had: a new master that never got our
+         * last writes (replication is asynchronous), or a Redis restarted
+         * empty.  Put back what we knew, with the evidence still queued. */
+        msg_limited(&astore.restore_lim, 10000, MOD, "redis has lost the record of %s (a failover "
+                    "or a restart); writing back this daemon's copy", e->addr);
+        e->version = 0;
+        e->republish = 1;
+        send_cas(e, 0);
         return;
     }
     e->have_auth = 1;
@@ -321,7 +335,7 @@ static void drop_connections(void)
         redisAsyncFree(s);
 }
 
-static void went_down(const char *why)
+void astore_went_down(const char *why)
 {
     int was_up = astore.up;
     astore.up = 0;
@@ -350,7 +364,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     else
         astore.sub = NULL;
     if (!astore.stopping)
-        went_down(buf);
+        astore_went_down(buf);
 }
 
 /* On failure hiredis frees ac after this returns, without on_disconnect. */
@@ -365,7 +379,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     else
         astore.sub = NULL;
     if (!astore.stopping)
-        went_down(buf);
+        astore_went_down(buf);
 }
 
 static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
@@ -377,7 +391,7 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
     if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-        went_down("SCRIPT LOAD failed");
+        astore_went_down("SCRIPT LOAD failed");
         return;
     }
     memcpy(astore.sha[idx], r->str, 40);
@@ -387,13 +401,28 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
         astore.up = 1;
         astore.backoff_ms = 0;
         astore.stats.reconnects++;
-        msg_info(MOD, "connected to redis; site key prefix %s", astore.prefix);
+        if (astore.rc.nsentinels) {
+            char where[64];
+            msg_info(MOD, "connected to redis master %s (%s, from the sentinels); site key prefix %s",
+                     sentinel_hostport(&astore.at, where, sizeof(where)), astore.rc.master_name,
+                     astore.prefix);
+        } else {
+            msg_info(MOD, "connected to redis; site key prefix %s", astore.prefix);
+        }
         if (astore.cb.on_up)
             astore.cb.on_up(astore.cb.arg);
         astore_resync();
+        /* Records we know are read first (and put back if lost), then our
+         * queued evidence is applied to them. */
         for (unsigned b = 0; b < BUCKETS; b++)
-            for (struct entry *e = astore.table[b]; e; e = e->next)
-                flush(e);
+            for (struct entry *e = astore.table[b]; e; e = e->next) {
+                if (e->have_auth && e->version > 0 && !e->inflight) {
+                    e->restore = 1;
+                    astore_send_read(e);
+                } else {
+                    flush(e);
+                }
+            }
     }
 }
 
@@ -420,8 +449,9 @@ static void auth_and_select(redisAsyncContext *ac)
 
 static redisAsyncContext *open_one(void)
 {
-    redisAsyncContext *ac = astore.rc.socket ? redisAsyncConnectUnix(astore.rc.socket)
-                                         : redisAsyncConnect(astore.rc.host, astore.rc.port);
+    redisAsyncContext *ac = astore.rc.nsentinels ? redisAsyncConnect(astore.at.host, astore.at.port)
+                            : astore.rc.socket ? redisAsyncConnectUnix(astore.rc.socket)
+                                               : redisAsyncConnect(astore.rc.host, astore.rc.port);
     if (ac == NULL)
         return NULL;
     if (ac->err) {
@@ -437,10 +467,18 @@ static redisAsyncContext *open_one(void)
     return ac;
 }
 
-static void connect_all(void)
+void astore_connect(void)
 {
     if (astore.cmd || astore.sub)
         return;                     /* connected or connecting already */
+    if (astore.rc.nsentinels) {
+        if (!astore.have_master) {  /* ask the sentinels; they call us back */
+            astore_find_master();
+            return;
+        }
+        astore.have_master = 0;     /* after a loss, ask again */
+        astore.at = astore.master;
+    }
     astore.cmd = open_one();
     astore.sub = astore.cmd ? open_one() : NULL;
     if (astore.cmd == NULL || astore.sub == NULL) {
@@ -451,6 +489,8 @@ static void connect_all(void)
     astore.outstanding = 0;
     auth_and_select(astore.cmd);
     auth_and_select(astore.sub);
+    if (astore.rc.nsentinels)
+        astore_check_role();        /* before the scripts: up only on a master */
     char chan[200];
     store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
     const char *argv[] = {"SUBSCRIBE", chan};
@@ -466,7 +506,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    connect_all();
+    astore_connect();
 }
 
 /* Drops a connection whose commands hang, or that never finishes connecting. */
@@ -477,7 +517,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     uint64_t limit = astore.rc.command_timeout_ms + (astore.up ? 0 : astore.rc.connect_timeout_ms);
     if (astore.cmd && astore.outstanding > 0 && clock_mono_ms() - astore.last_reply_ms > limit)
-        went_down("command timed out");
+        astore_went_down("command timed out");
 }
 
 int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
@@ -490,6 +530,9 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
     astore.rc.host = rc->host ? strdup(rc->host) : NULL;
     astore.rc.user = rc->user ? strdup(rc->user) : NULL;
     astore.rc.password = rc->password ? strdup(rc->password) : NULL;
+    astore.rc.master_name = rc->master_name ? strdup(rc->master_name) : NULL;
+    astore.rc.sentinel_user = rc->sentinel_user ? strdup(rc->sentinel_user) : NULL;
+    astore.rc.sentinel_password = rc->sentinel_password ? strdup(rc->sentinel_password) : NULL;
     astore.rc.prefix = NULL;
     snprintf(astore.prefix, sizeof(astore.prefix), "%s:%s", rc->prefix, site);
     if (cb)
@@ -500,13 +543,17 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
     struct timeval second = {1, 0};
     if (astore.retry == NULL || astore.watchdog == NULL || evtimer_add(astore.watchdog, &second) < 0)
         return -1;
-    connect_all();
+    if (astore.rc.nsentinels && astore_ha_start() < 0)
+        return -1;
+    astore_connect();
     return 0;
 }
 
 void astore_stop(void)
 {
     astore.stopping = 1;
+    if (astore.rc.nsentinels)
+        astore_ha_stop();
     drop_connections();
     if (astore.retry)
         event_free(astore.retry);
@@ -522,6 +569,9 @@ void astore_stop(void)
     free(astore.rc.host);
     free(astore.rc.user);
     free(astore.rc.password);
+    free(astore.rc.master_name);
+    free(astore.rc.sentinel_user);
+    free(astore.rc.sentinel_password);
     memset(&astore, 0, sizeof(astore));
 }
 

@@ -14,56 +14,57 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks: s.close()' "$1"
 }
 s_redis() {  # DIR PORT [args]: a redis-server in DIR
-    d=$1; p=$2; shift 2; mkdir -p "$d"
-    redis-server --port "$p" --bind 127.0.0.1 --dir "$d" --save "" --appendonly no \
-        --loglevel notice --logfile "$d/log" --daemonize no "$@" &
+    s_d=$1; s_p=$2; shift 2; mkdir -p "$s_d"
+    redis-server --port "$s_p" --bind 127.0.0.1 --dir "$s_d" --save "" --appendonly no \
+        --loglevel notice --logfile "$s_d/log" --daemonize no "$@" &
     S_PIDS="$S_PIDS $!"
 }
 s_wait() {  # PORT CMD...: until redis-cli on PORT answers CMD without error
-    p=$1; shift; i=0
-    until redis-cli -p "$p" "$@" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.1; done
+    s_p=$1; shift; s_i=0
+    until redis-cli -p "$s_p" "$@" >/dev/null 2>&1; do
+        s_i=$((s_i + 1)); [ $s_i -gt 100 ] && return 1; sleep 0.1; done
 }
 sentinel_start() {
     set -- "$1" "$2" $(free_ports 5)
     S_DIR=$1; S_NAME=$2; S_MASTER_PORT=$3; S_REPLICA_PORT=$4; S_PORTS="$5 $6 $7"
     s_redis "$S_DIR/master" "$S_MASTER_PORT"
+    S_MASTER_PID=$!
     s_wait "$S_MASTER_PORT" PING || return 1
     # Writable replica: the test deletes keys on it to stand for writes that
     # never reached it before its master died.
     s_redis "$S_DIR/replica" "$S_REPLICA_PORT" --replicaof 127.0.0.1 "$S_MASTER_PORT" \
         --replica-read-only no
-    n=0
-    for p in $S_PORTS; do
-        n=$((n + 1)); mkdir -p "$S_DIR/s$n"
-        cat >"$S_DIR/s$n/sentinel.conf" <<CONF
-port $p
+    s_n=0
+    for s_p in $S_PORTS; do
+        s_n=$((s_n + 1)); mkdir -p "$S_DIR/s$s_n"
+        cat >"$S_DIR/s$s_n/sentinel.conf" <<CONF
+port $s_p
 bind 127.0.0.1
-dir $S_DIR/s$n
-logfile $S_DIR/s$n/log
+dir $S_DIR/s$s_n
+logfile $S_DIR/s$s_n/log
 sentinel monitor $S_NAME 127.0.0.1 $S_MASTER_PORT 2
 sentinel down-after-milliseconds $S_NAME 1000
 sentinel failover-timeout $S_NAME 4000
 sentinel parallel-syncs $S_NAME 1
 CONF
-        redis-sentinel "$S_DIR/s$n/sentinel.conf" --daemonize no &
+        redis-sentinel "$S_DIR/s$s_n/sentinel.conf" --daemonize no &
         S_PIDS="$S_PIDS $!"
     done
     # Ready when every sentinel knows the replica and its two peers.
-    for p in $S_PORTS; do
-        i=0
-        until [ "$(redis-cli -p "$p" SENTINEL replicas "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 1 ] &&
-              [ "$(redis-cli -p "$p" SENTINEL sentinels "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 2 ]; do
-            i=$((i + 1)); [ $i -gt 300 ] && return 1; sleep 0.1; done
+    for s_p in $S_PORTS; do
+        s_i=0
+        until [ "$(redis-cli -p "$s_p" SENTINEL replicas "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 1 ] &&
+              [ "$(redis-cli -p "$s_p" SENTINEL sentinels "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 2 ]; do
+            s_i=$((s_i + 1)); [ $s_i -gt 300 ] && return 1; sleep 0.1; done
     done
 }
 sentinel_master_port() {
-    for p in $S_PORTS; do
-        redis-cli -p "$p" SENTINEL get-master-addr-by-name "$S_NAME" 2>/dev/null | sed -n 2p && return
+    for s_p in $S_PORTS; do
+        redis-cli -p "$s_p" SENTINEL get-master-addr-by-name "$S_NAME" 2>/dev/null | sed -n 2p && return
     done
 }
 sentinel_stop() {
-    for p in $S_PIDS; do kill "$p" 2>/dev/null; done
-    for p in $S_PIDS; do wait "$p" 2>/dev/null; done
+    for s_p in $S_PIDS; do kill "$s_p" 2>/dev/null; done
+    for s_p in $S_PIDS; do wait "$s_p" 2>/dev/null; done
     S_PIDS=""
 }
