@@ -70,7 +70,7 @@ int sentinel_decode_switch(const char *msg, size_t len, const char *master_name,
         if (i < len)
             i++;            /* the space */
     }
-    if (n != 5 || i != len)
+    if (n != 5 || f[4] + flen[4] != msg + len)   /* nothing after the port */
         return -1;
     struct cfg_hostport old;
     if (hostport_from(f[1], flen[1], f[2], flen[2], &old) < 0

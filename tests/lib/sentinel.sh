@@ -4,7 +4,9 @@
 # sentinel ports) and S_PIDS; waits until every sentinel knows the replica.
 # sentinel_master_port: the port the first answering sentinel names.
 # sentinel_stop: stops whatever is still running.
+# With S_PASS set beforehand, Redis and the sentinels all require it.
 S_PIDS=""
+s_cli() { redis-cli ${S_PASS:+-a "$S_PASS" --no-auth-warning} "$@"; }
 free_ports() {  # N: N distinct free loopback TCP ports
     python3 -c '
 import socket, sys
@@ -16,12 +18,13 @@ for s in socks: s.close()' "$1"
 s_redis() {  # DIR PORT [args]: a redis-server in DIR
     s_d=$1; s_p=$2; shift 2; mkdir -p "$s_d"
     redis-server --port "$s_p" --bind 127.0.0.1 --dir "$s_d" --save "" --appendonly no \
-        --loglevel notice --logfile "$s_d/log" --daemonize no "$@" &
+        --loglevel notice --logfile "$s_d/log" --daemonize no \
+        ${S_PASS:+--requirepass "$S_PASS" --masterauth "$S_PASS"} "$@" &
     S_PIDS="$S_PIDS $!"
 }
 s_wait() {  # PORT CMD...: until redis-cli on PORT answers CMD without error
     s_p=$1; shift; s_i=0
-    until redis-cli -p "$s_p" "$@" >/dev/null 2>&1; do
+    until s_cli -p "$s_p" "$@" >/dev/null 2>&1; do
         s_i=$((s_i + 1)); [ $s_i -gt 100 ] && return 1; sleep 0.1; done
 }
 sentinel_start() {
@@ -47,20 +50,22 @@ sentinel down-after-milliseconds $S_NAME 1000
 sentinel failover-timeout $S_NAME 4000
 sentinel parallel-syncs $S_NAME 1
 CONF
+        [ -n "${S_PASS:-}" ] && printf 'requirepass %s\nsentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' \
+            "$S_PASS" "$S_NAME" "$S_PASS" "$S_PASS" >>"$S_DIR/s$s_n/sentinel.conf"
         redis-sentinel "$S_DIR/s$s_n/sentinel.conf" --daemonize no &
         S_PIDS="$S_PIDS $!"
     done
     # Ready when every sentinel knows the replica and its two peers.
     for s_p in $S_PORTS; do
         s_i=0
-        until [ "$(redis-cli -p "$s_p" SENTINEL replicas "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 1 ] &&
-              [ "$(redis-cli -p "$s_p" SENTINEL sentinels "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 2 ]; do
+        until [ "$(s_cli -p "$s_p" SENTINEL replicas "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 1 ] &&
+              [ "$(s_cli -p "$s_p" SENTINEL sentinels "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 2 ]; do
             s_i=$((s_i + 1)); [ $s_i -gt 300 ] && return 1; sleep 0.1; done
     done
 }
 sentinel_master_port() {
     for s_p in $S_PORTS; do
-        redis-cli -p "$s_p" SENTINEL get-master-addr-by-name "$S_NAME" 2>/dev/null | sed -n 2p && return
+        s_cli -p "$s_p" SENTINEL get-master-addr-by-name "$S_NAME" 2>/dev/null | sed -n 2p && return
     done
 }
 sentinel_stop() {
