@@ -1,7 +1,7 @@
 #!/bin/sh
 # Two mxdetourd of one site behind Redis Sentinel (a master, a replica and
-# three sentinels, all real processes on free loopback ports): the master is
-# killed while destinations are being detoured.  The daemons follow the new
+# three sentinels, real processes on free loopback ports, all behind a
+# password): the master is killed while destinations are being detoured.  The daemons follow the new
 # master within the sentinels' failover time; records the new master never
 # got are put back from the daemons' copies; evidence seen during the switch
 # is written once it answers; mxdetourctl works before and after; and the
@@ -20,8 +20,11 @@ trap cleanup EXIT INT TERM
 data="$top_srcdir/tests/data/postfix"
 d="$top_builddir/mxdetourd"
 
+S_PASS="pw-$$-test"   # Redis and the sentinels both require it
+
 plan 18
 sentinel_start "$tmp" mxm || { echo "Bail out! redis and its sentinels did not start"; exit 1; }
+printf '%s\n' "$S_PASS" >"$tmp/secret"
 # mkconf NAME: a daemon's configuration, with the three sentinels.
 mkconf() { n=$1; set -- $S_PORTS; mkconf_ports "$n" "$@"; }
 mkconf_ports() {
@@ -29,7 +32,8 @@ mkconf_ports() {
     mkdir -p "$tmp/$name"; : >"$tmp/$name/mail.log"
     cat >"$tmp/$name/conf" <<CONF
 site = "lab"; state_dir = "$tmp/$name"; pid_file = "$tmp/$name/pid";
-redis = { sentinels = [ "127.0.0.1:$1", "127.0.0.1:$2", "127.0.0.1:$3" ]; master_name = "mxm"; };
+redis = { sentinels = [ "127.0.0.1:$1", "127.0.0.1:$2", "127.0.0.1:$3" ]; master_name = "mxm";
+          password_file = "$tmp/secret"; sentinel_password_file = "$tmp/secret"; };
 logs = ( { file = "$tmp/$name/mail.log"; } );
 detection = { outage = { min_destinations = 10000; }; };
 relays = ( { name = "relay-out"; nexthop = "smtp:[198.19.0.2]:25"; } );
@@ -52,7 +56,7 @@ waitfor() {  # file regex seconds
 }
 ctl() { n=$1; shift; "$top_builddir/mxdetourctl" -c "$tmp/$n/conf" "$@"; }
 state() { ctl a show "$1" 2>&1 | awk '/^state:/ {print $2}'; }
-on_replica() { redis-cli -p "$S_REPLICA_PORT" "$@"; }
+on_replica() { s_cli -p "$S_REPLICA_PORT" "$@"; }
 
 mkconf a; mkconf b
 start a; start b
