@@ -7,8 +7,9 @@
  * current record back, and the same ops are applied to it and sent again.
  *
  * Here: the entries, evidence and its writes, the two connections (commands,
- * and the change-channel subscription) with their watchdog and backoff, the
- * destination records and the probe lock.  What Redis tells us unasked (the
+ * and the change-channel subscription) with their watchdog and backoff.
+ * Destination records are store_async_dom.c's, the probe lock
+ * store_async_lock.c's, Sentinel store_async_ha.c's.  What Redis tells us unasked (the
  * change channel, resyncs, manual records) is store_async_news.c's; the
  * state both use is in store_async_int.h.  Event loop, main thread only.
  */
@@ -426,7 +427,7 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
-static void ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
+void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     (void)priv;
@@ -437,13 +438,13 @@ static void auth_and_select(redisAsyncContext *ac)
 {
     if (astore.rc.password) {
         const char *argv[] = {"AUTH", astore.rc.user ? astore.rc.user : astore.rc.password, astore.rc.password};
-        astore_send_cmd(ac, ac == astore.cmd ? ignore_reply : NULL, NULL, astore.rc.user ? 3 : 2, argv);
+        astore_send_cmd(ac, ac == astore.cmd ? astore_ignore_reply : NULL, NULL, astore.rc.user ? 3 : 2, argv);
     }
     if (astore.rc.database) {
         char db[16];
         snprintf(db, sizeof(db), "%d", astore.rc.database);
         const char *argv[] = {"SELECT", db};
-        astore_send_cmd(ac, ac == astore.cmd ? ignore_reply : NULL, NULL, 2, argv);
+        astore_send_cmd(ac, ac == astore.cmd ? astore_ignore_reply : NULL, NULL, 2, argv);
     }
 }
 
@@ -580,22 +581,6 @@ int astore_is_up(void)
     return astore.up;
 }
 
-void astore_domain_put(const struct store_domain *d)
-{
-    char key[320], index[200], chan[200], now[24], ttl[24], since[24];
-    if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain))
-        return;
-    store_key(index, sizeof(index), astore.prefix, "doms", NULL);
-    store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
-    snprintf(now, sizeof(now), "%llu", (unsigned long long)clock_now_ms());
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)STORE_KEY_TTL_MS);
-    snprintf(since, sizeof(since), "%llu", (unsigned long long)d->since_ms);
-    const char *argv[] = {"EVAL", store_script_text[SCRIPT_DOM_PUT], "3", key, index, chan,
-                          d->domain, now, ttl, "mx", d->mx, "state", d->state, "via", d->via,
-                          "reason", d->reason, "since", since, "updated", now};
-    astore_send_cmd(astore.cmd, ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
-}
-
 void astore_get_stats(struct astore_stats *s)
 {
     *s = astore.stats;
@@ -603,57 +588,4 @@ void astore_get_stats(struct astore_stats *s)
     for (unsigned b = 0; b < BUCKETS; b++)
         for (struct entry *e = astore.table[b]; e; e = e->next)
             s->pending += e->nops;
-}
-
-struct lock_req {
-    astore_lock_fn fn;
-    void *arg;
-    struct event *later;            /* Redis down: answer on the next loop turn */
-};
-
-static void lock_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-    struct lock_req *lr = priv;
-    redisReply *r = astore_took(reply);
-    (void)ac;
-    /* "OK" when taken, nil when held; no answer (connection lost): probe. */
-    if (!astore.stopping)
-        lr->fn(r == NULL || r->type == REDIS_REPLY_STATUS, lr->arg);
-    free(lr);
-}
-
-static void lock_later(evutil_socket_t fd, short what, void *priv)
-{
-    struct lock_req *lr = priv;
-    (void)fd;
-    (void)what;
-    event_free(lr->later);
-    lr->fn(1, lr->arg);
-    free(lr);
-}
-
-void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, void *arg)
-{
-    char key[320], ttl[24], owner[96], host[64] = "?";
-    struct lock_req *lr = calloc(1, sizeof(*lr));
-
-    if (lr == NULL)
-        return;
-    lr->fn = fn;
-    lr->arg = arg;
-    gethostname(host, sizeof(host) - 1);
-    snprintf(owner, sizeof(owner), "%.63s:%ld", host, (long)getpid());
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ttl_ms);
-    if (astore.up && store_key(key, sizeof(key), astore.prefix, "lock:probe", addr)) {
-        const char *argv[] = {"SET", key, owner, "NX", "PX", ttl};
-        if (astore_send_cmd(astore.cmd, lock_reply, lr, 6, argv) == 0)
-            return;
-    }
-    struct timeval now = {0, 0};
-    lr->later = evtimer_new(astore.base, lock_later, lr);
-    if (lr->later == NULL || evtimer_add(lr->later, &now) < 0) {
-        if (lr->later)
-            event_free(lr->later);
-        free(lr);
-    }
 }

@@ -9,7 +9,7 @@
  * store is never "up" on a replica.  A +switch-master announcement moves
  * both connections (commands and the change channel) to the new master at
  * once; connecting again loads the scripts, resyncs, and puts back records
- * the new master lacks (store_async.c).  Event loop, main thread only.
+ * the new master lacks (store_async.c, store_async_dom.c).  Event loop, main thread only.
  */
 #include "config.h"
 
@@ -104,34 +104,4 @@ int astore_ha_start(void)
 void astore_ha_stop(void)
 {
     sentinel_async_stop();
-}
-
-/* EXISTS, then the write: a destination record is put back only where the
- * new master has none, so another MTA's fresher record is kept. */
-static void exists_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-    struct store_domain *d = priv;
-    redisReply *r = astore_took(reply);
-    (void)ac;
-
-    if (r && !astore.stopping && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
-        msg_limited(&astore.restore_dom_lim, 10000, MOD, "redis has lost the record of destination %s "
-                    "(a failover or a restart); writing back this daemon's view", d->domain);
-        astore_domain_put(d);
-    }
-    free(d);
-}
-
-void astore_domain_restore(const struct store_domain *d)
-{
-    char key[320];
-    struct store_domain *copy;
-
-    if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain)
-        || (copy = malloc(sizeof(*copy))) == NULL)
-        return;
-    *copy = *d;
-    const char *argv[] = {"EXISTS", key};
-    if (astore_send_cmd(astore.cmd, exists_reply, copy, 2, argv) < 0)
-        free(copy);
 }

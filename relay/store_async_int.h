@@ -17,6 +17,7 @@
  *   astore_send_read()  reads the record of an entry from Redis
  *   astore_connect()    opens both connections (to the master, with sentinels)
  *   astore_went_down()  drops them, logs why, and retries with backoff
+ *   astore_ignore_reply() a reply callback for fire-and-forget commands
  * store_async_news.c provides:
  *   astore_resync()          after every (re)connection: reads all again
  *   astore_change_message()  the callback of the change-channel SUBSCRIBE
@@ -102,6 +103,7 @@ struct entry *astore_lookup(const char *addr, int create);
 void astore_send_read(struct entry *e);
 
 void astore_connect(void);
+void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv);
 void astore_went_down(const char *why);
 
 /* store_async_ha.c: Sentinel (see store_async.h, "Sentinel") */
