@@ -88,7 +88,8 @@ static void on_switch(const struct cfg_hostport *m, void *arg)
     if ((astore.cmd || astore.up) && strcmp(astore.at.host, m->host) == 0 && astore.at.port == m->port)
         return;                     /* there already */
     msg_info(MOD, "the sentinels moved redis master %s from %s to %s", astore.rc.master_name,
-             sentinel_hostport(&astore.at, was, sizeof(was)), sentinel_hostport(m, now, sizeof(now)));
+             astore.at.port ? sentinel_hostport(&astore.at, was, sizeof(was)) : "(none yet)",
+             sentinel_hostport(m, now, sizeof(now)));
     astore.master = *m;
     astore.have_master = 1;
     astore.backoff_ms = 0;          /* the first retry comes within 250 ms */

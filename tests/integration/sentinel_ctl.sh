@@ -2,15 +2,17 @@
 # mxdetourctl through Redis Sentinel (a master, a replica and three
 # sentinels, real processes, all requiring a password): it finds the
 # master, skips a dead sentinel, refuses a "master" that ROLE shows is a
-# replica, says why when no sentinel answers, and follows a failover.
+# replica (and so does mxdetourd), says why when no sentinel answers, and
+# follows a failover.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sentinel.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-sctl.XXXXXX")
-trap 'sentinel_stop; rm -rf "$tmp"' EXIT INT TERM
+dpid=
+trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null && wait $dpid; sentinel_stop; rm -rf "$tmp"' EXIT INT TERM
 S_PASS="pw-$$-test"
 
-plan 13
+plan 14
 sentinel_start "$tmp" mxm || { echo "Bail out! redis and its sentinels did not start"; exit 1; }
 printf '%s\n' "$S_PASS" >"$tmp/secret"
 dead=$(free_ports 1)
@@ -66,6 +68,14 @@ expect_match "and the log says what it is" "$out" \
     "sentinel 127.0.0.1:$1 names 127.0.0.1:$S_REPLICA_PORT, which is a slave"
 out=$(s_cli -p "$S_REPLICA_PORT" EXISTS mxd:lab:manual:other.test)
 expect_eq "nothing was written on the replica" "$out" 0
+# mxdetourd, asking on its event loop, refuses it the same way.
+{ cat "$tmp/fake.conf"; echo "state_dir = \"$tmp\"; pid_file = \"$tmp/pid\";"; } >"$tmp/daemon.conf"
+"$top_builddir/mxdetourd" -f -c "$tmp/daemon.conf" >"$tmp/daemon.out" 2>&1 & dpid=$!
+i=0; until grep -q 'named master by the sentinels, is a slave; asking them again' "$tmp/daemon.out" ||
+    [ $i -gt 50 ]; do i=$((i + 1)); sleep 0.1; done
+expect_eq "mxdetourd refuses the replica too, and never says it is connected" \
+    "$(grep -c 'is a slave; asking them again' "$tmp/daemon.out"):$(grep -c 'connected to redis' "$tmp/daemon.out")" 1:0
+kill $dpid; wait $dpid; dpid=
 s_cli -p "$1" SENTINEL REMOVE fake >/dev/null
 
 # An administrator's failover: mxdetourctl goes to the new master.

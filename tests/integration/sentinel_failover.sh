@@ -5,7 +5,9 @@
 # master within the sentinels' failover time; records the new master never
 # got are put back from the daemons' copies; evidence seen during the switch
 # is written once it answers; mxdetourctl works before and after; and the
-# second daemon sees what the first learns after the failover.
+# second daemon sees what the first learns after the failover.  The sentinel
+# the first daemon listens to is killed before the master, so it has to
+# move to another.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/sentinel.sh"
@@ -22,7 +24,7 @@ d="$top_builddir/mxdetourd"
 
 S_PASS="pw-$$-test"   # Redis and the sentinels both require it
 
-plan 18
+plan 19
 sentinel_start "$tmp" mxm || { echo "Bail out! redis and its sentinels did not start"; exit 1; }
 printf '%s\n' "$S_PASS" >"$tmp/secret"
 # mkconf NAME: a daemon's configuration, with the three sentinels.
@@ -78,6 +80,12 @@ i=0; until [ "$(on_replica EXISTS mxd:lab:addr:198.18.0.13 mxd:lab:dom:lost.test
 on_replica DEL mxd:lab:addr:198.18.0.12 mxd:lab:addr:198.18.0.13 mxd:lab:dom:lost.test >/dev/null
 on_replica ZREM mxd:lab:addrs 198.18.0.12 198.18.0.13 >/dev/null
 on_replica ZREM mxd:lab:doms lost.test >/dev/null
+
+# The sentinel daemon a listens to dies first; a quorum of two is left.
+set -- $S_PORTS
+kill "${S_SENTINEL_PIDS%% *}"
+check "daemon a listens to another sentinel when its own dies" \
+    waitfor "$tmp/a/out" "following failovers of mxm through sentinel 127.0.0.1:$2" 10
 
 # The master dies; evidence keeps coming while the sentinels elect.
 t0=$(date +%s)

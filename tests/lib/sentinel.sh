@@ -1,10 +1,12 @@
 # sentinel.sh - a private Redis master, one replica and three sentinels on
 # free loopback ports, all under the temp dir $1, for the HA tests.
-# sentinel_start DIR NAME: sets S_MASTER_PORT S_REPLICA_PORT S_PORTS (three
-# sentinel ports) and S_PIDS; waits until every sentinel knows the replica.
+# sentinel_start DIR NAME: sets S_MASTER_PORT, S_MASTER_PID, S_REPLICA_PORT,
+# S_PORTS (the three sentinels), S_SENTINEL_PIDS and S_PIDS (everything);
+# returns once every sentinel knows the replica and its two peers.  With
+# S_PASS set beforehand, Redis and the sentinels all require it (s_cli
+# logs in with it).
 # sentinel_master_port: the port the first answering sentinel names.
 # sentinel_stop: stops whatever is still running.
-# With S_PASS set beforehand, Redis and the sentinels all require it.
 S_PIDS=""
 s_cli() { redis-cli ${S_PASS:+-a "$S_PASS" --no-auth-warning} "$@"; }
 free_ports() {  # N: N distinct free loopback TCP ports
@@ -53,7 +55,7 @@ CONF
         [ -n "${S_PASS:-}" ] && printf 'requirepass %s\nsentinel auth-pass %s %s\nsentinel sentinel-pass %s\n' \
             "$S_PASS" "$S_NAME" "$S_PASS" "$S_PASS" >>"$S_DIR/s$s_n/sentinel.conf"
         redis-sentinel "$S_DIR/s$s_n/sentinel.conf" --daemonize no &
-        S_PIDS="$S_PIDS $!"
+        S_PIDS="$S_PIDS $!"; S_SENTINEL_PIDS="${S_SENTINEL_PIDS:-}${S_SENTINEL_PIDS:+ }$!"
     done
     # Ready when every sentinel knows the replica and its two peers.
     for s_p in $S_PORTS; do
@@ -65,7 +67,8 @@ CONF
 }
 sentinel_master_port() {
     for s_p in $S_PORTS; do
-        s_cli -p "$s_p" SENTINEL get-master-addr-by-name "$S_NAME" 2>/dev/null | sed -n 2p && return
+        s_m=$(s_cli -p "$s_p" SENTINEL get-master-addr-by-name "$S_NAME" 2>/dev/null | sed -n 2p)
+        [ -n "$s_m" ] && echo "$s_m" && return
     done
 }
 sentinel_stop() {
