@@ -8,10 +8,11 @@
  *
  * Here: the entries, evidence and its writes, the two connections (commands,
  * and the change-channel subscription) with their watchdog and backoff.
- * Destination records are store_async_dom.c's, the probe lock
- * store_async_lock.c's, Sentinel store_async_ha.c's.  What Redis tells us unasked (the
- * change channel, resyncs, manual records) is store_async_news.c's; the
- * state both use is in store_async_int.h.  Event loop, main thread only.
+ * Elsewhere: what Redis tells us unasked (the change channel, resyncs,
+ * manual records) in store_async_news.c, Sentinel in store_async_ha.c,
+ * destination records in store_async_dom.c, the probe lock in
+ * store_async_lock.c; the state they share is in store_async_int.h.  Event
+ * loop, main thread only.
  */
 #include "config.h"
 
@@ -436,15 +437,16 @@ void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 static void auth_and_select(redisAsyncContext *ac)
 {
+    redisCallbackFn *fn = ac == astore.cmd ? astore_ignore_reply : NULL;
     if (astore.rc.password) {
         const char *argv[] = {"AUTH", astore.rc.user ? astore.rc.user : astore.rc.password, astore.rc.password};
-        astore_send_cmd(ac, ac == astore.cmd ? astore_ignore_reply : NULL, NULL, astore.rc.user ? 3 : 2, argv);
+        astore_send_cmd(ac, fn, NULL, astore.rc.user ? 3 : 2, argv);
     }
     if (astore.rc.database) {
         char db[16];
         snprintf(db, sizeof(db), "%d", astore.rc.database);
         const char *argv[] = {"SELECT", db};
-        astore_send_cmd(ac, ac == astore.cmd ? astore_ignore_reply : NULL, NULL, 2, argv);
+        astore_send_cmd(ac, fn, NULL, 2, argv);
     }
 }
 

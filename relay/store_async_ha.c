@@ -55,7 +55,7 @@ void astore_find_master(void)
 static void role_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     redisReply *r = astore_took(reply);
-    char role[16], where[64], why[160];
+    char role[16], where[64], why[256];
     (void)ac;
     (void)priv;
 
@@ -64,9 +64,12 @@ static void role_reply(redisAsyncContext *ac, void *reply, void *priv)
     int is = sentinel_decode_role(r, role, sizeof(role));
     if (is == 1)
         return;
-    snprintf(why, sizeof(why), "%s, named master by the sentinels, %s%s; asking them again",
-             sentinel_hostport(&astore.at, where, sizeof(where)),
-             is == 0 ? "is a " : "gives no valid answer to ROLE", is == 0 ? role : "");
+    sentinel_hostport(&astore.at, where, sizeof(where));
+    if (r->type == REDIS_REPLY_ERROR)   /* e.g. NOAUTH: redis.password_file is wrong */
+        snprintf(why, sizeof(why), "%s, named master by the sentinels, refused ROLE: %.80s", where, r->str);
+    else
+        snprintf(why, sizeof(why), "%s, named master by the sentinels, %s%s; asking them again", where,
+                 is == 0 ? "is a " : "gives no valid answer to ROLE", is == 0 ? role : "");
     astore_went_down(why);
 }
 
