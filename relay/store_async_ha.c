@@ -32,8 +32,8 @@ static void master_answer(const struct cfg_hostport *m, const char *why_not, voi
     (void)arg;
 
     astore.asking = 0;
-    if (astore.stopping)
-        return;
+    if (astore.stopping || astore.cmd)
+        return;                     /* a +switch-master got there first */
     if (m == NULL) {
         snprintf(buf, sizeof(buf), "no sentinel named a master for %s (%s)", astore.rc.master_name, why_not);
         astore_went_down(buf);
