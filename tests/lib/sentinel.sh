@@ -2,9 +2,9 @@
 # free loopback ports, all under the temp dir $1, for the HA tests.
 # sentinel_start DIR NAME: sets S_MASTER_PORT, S_MASTER_PID, S_REPLICA_PORT,
 # S_PORTS (the three sentinels), S_SENTINEL_PIDS and S_PIDS (everything);
-# returns once every sentinel knows the replica and its two peers.  With
-# S_PASS set beforehand, Redis and the sentinels all require it (s_cli
-# logs in with it).
+# returns once the replica is in sync and every sentinel knows it and
+# its two peers.  With S_PASS set beforehand, Redis and the sentinels all
+# require it (s_cli logs in with it).
 # sentinel_master_port: the port the first answering sentinel names.
 # sentinel_stop: stops whatever is still running.
 S_PIDS=""
@@ -32,7 +32,8 @@ s_wait() {  # PORT CMD...: until redis-cli on PORT answers CMD without error
 sentinel_start() {
     set -- "$1" "$2" $(free_ports 5)
     S_DIR=$1; S_NAME=$2; S_MASTER_PORT=$3; S_REPLICA_PORT=$4; S_PORTS="$5 $6 $7"
-    s_redis "$S_DIR/master" "$S_MASTER_PORT"
+    # No 5 s wait before the first full sync (Redis 7's default).
+    s_redis "$S_DIR/master" "$S_MASTER_PORT" --repl-diskless-sync-delay 0
     S_MASTER_PID=$!
     s_wait "$S_MASTER_PORT" PING || return 1
     # Writable replica: the test deletes keys on it to stand for writes that
@@ -57,7 +58,12 @@ CONF
         redis-sentinel "$S_DIR/s$s_n/sentinel.conf" --daemonize no &
         S_PIDS="$S_PIDS $!"; S_SENTINEL_PIDS="${S_SENTINEL_PIDS:-}${S_SENTINEL_PIDS:+ }$!"
     done
-    # Ready when every sentinel knows the replica and its two peers.
+    # Ready when the replica holds the master's data (a failover to a
+    # replica still waiting for its first sync would lose everything) ...
+    s_i=0
+    until s_cli -p "$S_REPLICA_PORT" INFO replication 2>/dev/null | grep -q '^master_link_status:up'; do
+        s_i=$((s_i + 1)); [ $s_i -gt 300 ] && return 1; sleep 0.1; done
+    # ... and every sentinel knows the replica and its two peers.
     for s_p in $S_PORTS; do
         s_i=0
         until [ "$(s_cli -p "$s_p" SENTINEL replicas "$S_NAME" 2>/dev/null | grep -c '^ip$')" -ge 1 ] &&
