@@ -48,14 +48,18 @@ static struct {
 static void ask_next(void);
 static void watch_open(void);
 
+/* A connection to sentinel i, logged in; NULL with the reason in err. */
 static redisAsyncContext *connect_to(size_t i, redisConnectCallback *on_conn,
-                                     redisDisconnectCallback *on_disc)
+                                     redisDisconnectCallback *on_disc, char *err, size_t errlen)
 {
     const struct cfg_hostport *s = &sa.rc->sentinels[i];
     redisAsyncContext *ac = redisAsyncConnect(s->host, s->port);
-    if (ac == NULL)
+    if (ac == NULL) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
     if (ac->err) {
+        snprintf(err, errlen, "%s", ac->errstr);
         redisAsyncFree(ac);
         return NULL;
     }
@@ -161,9 +165,10 @@ static void ask_next(void)
 
     while (sa.tried < sa.rc->nsentinels) {
         sa.cur = (sa.first + sa.tried++) % sa.rc->nsentinels;
-        sa.q = connect_to(sa.cur, on_q_connect, on_q_disconnect);
+        char err[128];
+        sa.q = connect_to(sa.cur, on_q_connect, on_q_disconnect, err, sizeof(err));
         if (sa.q == NULL) {
-            note("cannot connect");
+            note(err);
             continue;
         }
         const char *argv[] = {"SENTINEL", "get-master-addr-by-name", sa.rc->master_name};
@@ -201,13 +206,12 @@ static void watch_later(void)
     evtimer_add(sa.w_retry, &tv);
 }
 
-static void watch_lost(const redisAsyncContext *ac, const char *what)
+static void watch_lost(const char *what)
 {
     char where[64];
     msg_limited(&sa.w_lim, 60000, MOD, "sentinel %s: %s; failovers are still noticed when redis "
                 "goes away, and another sentinel is tried",
-                sentinel_hostport(&sa.rc->sentinels[sa.wi], where, sizeof(where)),
-                ac->errstr[0] ? ac->errstr : what);
+                sentinel_hostport(&sa.rc->sentinels[sa.wi], where, sizeof(where)), what);
     sa.w = NULL;
     watch_later();
 }
@@ -215,14 +219,14 @@ static void watch_lost(const redisAsyncContext *ac, const char *what)
 static void on_w_connect(const redisAsyncContext *ac, int status)
 {
     if (ac == sa.w && status != REDIS_OK)
-        watch_lost(ac, "cannot connect");
+        watch_lost(ac->errstr[0] ? ac->errstr : "cannot connect");
 }
 
 static void on_w_disconnect(const redisAsyncContext *ac, int status)
 {
     (void)status;
     if (ac == sa.w)
-        watch_lost(ac, "connection closed");
+        watch_lost(ac->errstr[0] ? ac->errstr : "connection closed");
 }
 
 /* ["subscribe", chan, n] once, then ["message", chan, text] per failover. */
@@ -260,8 +264,9 @@ static void switch_message(redisAsyncContext *ac, void *reply, void *priv)
 
 static void watch_open(void)
 {
-    if ((sa.w = connect_to(sa.wi, on_w_connect, on_w_disconnect)) == NULL) {
-        watch_later();
+    char err[128];
+    if ((sa.w = connect_to(sa.wi, on_w_connect, on_w_disconnect, err, sizeof(err))) == NULL) {
+        watch_lost(err);
         return;
     }
     const char *argv[] = {"SUBSCRIBE", "+switch-master"};
