@@ -104,10 +104,12 @@ check "daemon a is told of the failover by a sentinel" \
     grep -q "moved redis master mxm from 127.0.0.1:$S_MASTER_PORT to 127.0.0.1:$S_REPLICA_PORT" "$tmp/a/out"
 expect_match "daemon a connects to the new master" "${t_conn:-never}" '^[0-9]+$'
 lag=$(( ${t_conn:-999999} - ${t_switch:-0} ))
-if [ -n "$t_switch" ] && [ "$lag" -le 2000 ]; then
+# The daemon itself needs ~250 ms; the slack is for a loaded test machine.
+if [ -n "$t_switch" ] && [ "$lag" -le 5000 ]; then
     pass "within the failover time: connected ${lag} ms after the sentinels switched, $(($t_conn - $t0)) ms after the kill"
 else
     fail "within the failover time (switch ${t_switch:-never}, connected ${t_conn:-never})"
+    grep -E 'redis|sentinel' "$tmp/a/out" | sed 's/^/#   /'
 fi
 check "daemon b connects to the new master" \
     waitfor "$tmp/b/out" "connected to redis master 127.0.0.1:$S_REPLICA_PORT" 10
