@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <event2/event.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <stdio.h>
@@ -95,7 +96,10 @@ static void on_switch(const struct cfg_hostport *m, void *arg)
              sentinel_hostport(m, now, sizeof(now)));
     astore.master = *m;
     astore.have_master = 1;
-    astore.backoff_ms = 0;          /* the first retry comes within 250 ms */
+    /* Connect within 250 ms, not when a retry set up by the failures
+     * before the announcement (up to 30 s) would. */
+    astore.backoff_ms = 0;
+    evtimer_del(astore.retry);
     snprintf(why, sizeof(why), "failover to %s", now);
     astore_went_down(why);
 }

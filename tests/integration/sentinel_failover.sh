@@ -105,7 +105,7 @@ check "daemon a is told of the failover by a sentinel" \
 expect_match "daemon a connects to the new master" "${t_conn:-never}" '^[0-9]+$'
 lag=$(( ${t_conn:-999999} - ${t_switch:-0} ))
 # The daemon itself needs ~250 ms; the slack is for a loaded test machine.
-if [ -n "$t_switch" ] && [ "$lag" -le 5000 ]; then
+if [ -n "$t_switch" ] && [ "$lag" -le 2000 ]; then
     pass "within the failover time: connected ${lag} ms after the sentinels switched, $(($t_conn - $t0)) ms after the kill"
 else
     fail "within the failover time (switch ${t_switch:-never}, connected ${t_conn:-never})"
