@@ -24,7 +24,7 @@ d="$top_builddir/mxdetourd"
 
 S_PASS="pw-$$-test"   # Redis and the sentinels both require it
 
-plan 19
+plan 21
 sentinel_start "$tmp" mxm || { echo "Bail out! redis and its sentinels did not start"; exit 1; }
 printf '%s\n' "$S_PASS" >"$tmp/secret"
 # mkconf NAME: a daemon's configuration, with the three sentinels.
@@ -136,4 +136,12 @@ check "daemon b sees a change made after the failover" \
 out=$(ctl a block manual.test --ttl 1h 2>&1)
 expect_match "mxdetourctl blocks through the sentinels after the failover" "$out" '^blocked manual.test'
 check "daemon b applies it" waitfor "$tmp/b/out" 'manual block of manual.test' 10
+# Both stop cleanly, with their sentinel connections (and, in a sanitizer
+# build, without a leak or an error report).
+st=""; for p in $pids; do kill -TERM "$p"; done
+for p in $pids; do wait "$p"; st="$st$?"; done; pids=""
+expect_eq "both daemons stop with status 0" "$st" 00
+if grep -qE 'Sanitizer|runtime error' "$tmp/a/out" "$tmp/b/out"; then
+    fail "no sanitizer report from either daemon"; grep -hE -A3 'Sanitizer|runtime error' "$tmp/a/out" "$tmp/b/out" | sed 's/^/#   /'
+else pass "no sanitizer report from either daemon"; fi
 tap_exit
