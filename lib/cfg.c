@@ -13,6 +13,7 @@
 
 #include "cfg.h"
 #include "cfg_read.h"
+#include "cfg_metrics.h"
 #include "cfg_redis.h"
 #include "duration.h"
 #include "netaddr.h"
@@ -28,12 +29,7 @@ const char *policy_name(enum policy p)
 
 static bool valid_name(const char *s)
 {
-    if (s == NULL || !*s || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
-            return false;
-    return true;
+    return cfgr_valid_name(s);
 }
 
 /* Detection parameters, globally or as a destination's override of them. */
@@ -394,11 +390,32 @@ static void cfg_errors_sort(struct cfg_errors *errors)
     }
 }
 
+/*
+ * A file that still holds `unconfigured = "TEXT";` is an example nobody has
+ * edited for this host yet (the Debian package installs one): it is refused
+ * with the one error "FILE:LINE: edit FILE: TEXT", before any other, so
+ * that mxdetourd never starts on the example's values.
+ */
+static bool refuse_unconfigured(struct cfg_reader *r, const config_setting_t *root)
+{
+    const config_setting_t *s = config_setting_get_member(root, "unconfigured");
+    const char *text = NULL;
+
+    if (s == NULL)
+        return false;
+    if (config_setting_type(s) == CONFIG_TYPE_STRING)
+        text = config_setting_get_string(s);
+    cfgr_error(r, s, "edit %s: %s", r->file, text && *text ? text
+               : "it is an unedited example; delete the \"unconfigured\" line when done");
+    return true;
+}
+
 struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
 {
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
-                                       "milter", "postfix", NULL};
+                                       "milter", "postfix", "feeds", "feed_check",
+                                       "metrics", NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -417,6 +434,10 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
         return NULL;
     }
     const config_setting_t *root = config_root_setting(&lc);
+    if (refuse_unconfigured(&r, root)) {
+        config_destroy(&lc);
+        return NULL;
+    }
     c = calloc(1, sizeof(*c));
     c->file = strdup(file);
     cfgr_check_keys(&r, root, keys);
@@ -436,6 +457,8 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     read_routes(&r, root, &c->routes);
     read_milter(&r, root, &c->milter);
     read_postfix(&r, root, &c->postfix);
+    cfg_read_feeds(&r, root, c);
+    cfg_metrics_read(&r, root, &c->metrics);
     config_destroy(&lc);
     cfg_errors_sort(errors);
     if (errors->count > 0) {
@@ -540,9 +563,11 @@ void cfg_free(struct cfg *c)
     free(c->routes.postmap);
     free(c->routes.socketmap);
     free(c->milter.socket);
+    cfg_free_feeds(c);
     cfgr_free_strings(c->postfix.syslog_names, c->postfix.nsyslog_names);
     free(c->postfix.config_directory);
     free(c->postfix.postqueue);
     free(c->postfix.postfix);
+    cfg_metrics_free(&c->metrics);
     free(c);
 }

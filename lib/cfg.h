@@ -122,6 +122,10 @@ struct cfg_milter {
     uint64_t route_wait_ms;
 };
 
+struct cfg_metrics {
+    char *listen;                /* "127.0.0.1:9466", "[::1]:9466"; NULL: off (cfg_metrics.h) */
+};
+
 struct cfg_postfix {
     char **syslog_names;
     size_t nsyslog_names;
@@ -129,6 +133,19 @@ struct cfg_postfix {
     char *postqueue;
     char *postfix;
     unsigned kick_rate;          /* queue ids kicked per second */
+};
+
+enum feed_trust { FEED_TRUST_PROBE, FEED_TRUST_DETOUR, FEED_TRUST_ALLOW };
+
+/* One block-list feed (docs/feeds.md); format is enum feed_format. */
+struct cfg_feed {
+    char *name;
+    char *file;
+    int format;
+    enum feed_trust trust;
+    double min_share;            /* truncation guard; < 0: off */
+    uint64_t recheck_ms;         /* trust probe: probe a listed, answering address again */
+    int line;
 };
 
 struct cfg {
@@ -150,6 +167,10 @@ struct cfg {
     struct cfg_routes routes;
     struct cfg_milter milter;
     struct cfg_postfix postfix;
+    struct cfg_feed *feeds;
+    size_t nfeeds;
+    uint64_t feed_check_ms;      /* how often feed files are checked for a new version */
+    struct cfg_metrics metrics;
 };
 
 struct cfg_errors {
@@ -174,5 +195,6 @@ const struct breaker_params *cfg_detect_for(const struct cfg *cfg, const char *d
 const char *cfg_syslog_names(const struct cfg *cfg, char *buf, size_t size);
 
 const char *policy_name(enum policy p);
+const char *feed_trust_name(enum feed_trust t);     /* "probe", "detour", "allow" */
 
 #endif

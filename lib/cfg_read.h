@@ -57,4 +57,11 @@ char **cfgr_strings(struct cfg_reader *r, const config_setting_t *g, const char 
 
 void cfgr_free_strings(char **v, size_t n);
 
+/* A name for logs and keys: 1 to 64 letters, digits, '-', '_' or '.'. */
+bool cfgr_valid_name(const char *s);
+
+/* Sections read in files of their own (cfg_feeds.c). */
+void cfg_read_feeds(struct cfg_reader *r, const config_setting_t *root, struct cfg *c);
+void cfg_free_feeds(struct cfg *c);
+
 #endif

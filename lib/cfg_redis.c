@@ -17,17 +17,6 @@
 
 #include "cfg_redis.h"
 
-/* Letters, digits, '-', '_' and '.': safe in key names and in log lines. */
-static bool plain_name(const char *s)
-{
-    if (s == NULL || !*s || strlen(s) > 64)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
-            return false;
-    return true;
-}
-
 /* Reads a password file: one line, at most 512 bytes, trailing newline cut. */
 static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const char *path)
 {
@@ -119,7 +108,7 @@ static void read_sentinels(struct cfg_reader *r, const config_setting_t *g, stru
     }
     cfgr_free_strings(list, n);
     rd->master_name = cfgr_string(r, g, "master_name", NULL, true);
-    if (rd->master_name && !plain_name(rd->master_name))
+    if (rd->master_name && !cfgr_valid_name(rd->master_name))
         cfgr_error(r, config_setting_get_member(g, "master_name"),
                    "redis.master_name: use letters, digits, '-', '_' and '.' only");
     /* With sentinels, where Redis is comes from them: a socket or an
@@ -151,7 +140,7 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
     rd->password = secret_from(r, g, "password_file");
     rd->connect_timeout_ms = cfgr_duration(r, g, "connect_timeout", 2000, 100, 60000);
     rd->command_timeout_ms = cfgr_duration(r, g, "command_timeout", 1000, 100, 60000);
-    if (rd->prefix && !plain_name(rd->prefix))
+    if (rd->prefix && !cfgr_valid_name(rd->prefix))
         cfgr_error(r, config_setting_get_member(g, "prefix"),
                    "redis.prefix: use letters, digits, '-', '_' and '.' only");
     if (g && config_setting_get_member(g, "sentinels")) {

@@ -8,7 +8,7 @@
  *                   attempt, failed (CONNECT_FAIL) or answered (REPLY);
  *   on_status()     a per-recipient status line: links the attempts of its
  *                   delivery and reports what no earlier line did.
- * Both use classify(), which matches only the leading words that Postfix
+ * Both use logparse_classify(), which matches only the leading words that Postfix
  * itself writes ("connect to H[A]:P: ", "lost connection with H[A] while
  * ...") and never looks inside the text that follows them.
  *
@@ -28,41 +28,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "logparse.h"
-#include "logtime.h"
+#include "logparse_int.h"
 
 #define NAME_MAX_LEN 47
 #define WAYS 4
 #define SETS (LOGPARSE_PIDS / WAYS)
 #define SAME_DELIVERY_MS 10000
-#define RCPT_MAX 512
-#define BRACKET_MAX 255         /* inside H[...]: an address or a socket path */
 
 enum program { PROG_NONE, PROG_SMTP, PROG_ERROR };
-enum verdict { V_NONE = 0, V_UNKNOWN, V_FAIL, V_REPLY, V_REPEAT };
-
 struct header {
     uint64_t time_ms;
     const char *host, *tag;
     size_t host_len, tag_len;
     uint32_t pid;
-};
-
-/* What classify() found at the start of a Postfix statement. */
-struct finding {
-    enum verdict v;
-    enum fail_kind kind;
-    const char *host;           /* H of H[A]; NULL when the text named none */
-    size_t host_len;
-    int have_addr;
-    struct netaddr addr;
-    uint16_t port;
-};
-
-struct status_fields {
-    const char *rcpt, *relay, *dsn, *text;
-    size_t rcpt_len, relay_len, dsn_len, text_len;
-    enum logparse_status status;
 };
 
 struct slot {
@@ -94,29 +72,14 @@ struct logparse {
 /* Cursor primitives (lit, LIT, number: logtime.h) each check the bound
  * before they read. */
 
-/* A run of bytes up to stop (or a space), 1..max long; 0 or -1. */
-static int token(struct cur *c, char stop, size_t max, const char **s, size_t *n)
-{
-    const char *p = c->p;
-
-    while (p < c->end && *p != stop && (unsigned char)*p > ' ' && *p != 0x7f)
-        p++;
-    if (p == c->p || (size_t)(p - c->p) > max)
-        return -1;
-    *s = c->p;
-    *n = (size_t)(p - c->p);
-    c->p = p;
-    return 0;
-}
-
 /* "TIMESTAMP HOST TAG[PID]: " */
 static int parse_header(struct logparse *lp, struct cur *c, struct header *h)
 {
     uint64_t pid;
 
     if (logtime_parse(&lp->time, c, &h->time_ms) < 0 || !LIT(c, " ")
-        || token(c, ' ', LOGPARSE_HOST_MAX, &h->host, &h->host_len) < 0 || !LIT(c, " ")
-        || token(c, '[', LOGPARSE_SERVICE_MAX - 1, &h->tag, &h->tag_len) < 0
+        || logparse_token(c, ' ', LOGPARSE_HOST_MAX, &h->host, &h->host_len) < 0 || !LIT(c, " ")
+        || logparse_token(c, '[', LOGPARSE_SERVICE_MAX - 1, &h->tag, &h->tag_len) < 0
         || !LIT(c, "[") || number(c, 1, 10, &pid) < 0 || pid == 0 || pid > 0x7fffffff
         || !LIT(c, "]: "))
         return -1;
@@ -151,196 +114,6 @@ static enum program match_service(const struct logparse *lp, const struct header
 }
 
 /* Postfix queue ids: short (upper-case hex) or long (no vowels). */
-static int queue_id(struct cur *c, char *out)
-{
-    const char *s;
-    size_t n;
-    int hex = 1, novowel = 1;
-
-    if (token(c, ':', LOGPARSE_QUEUE_ID_MAX - 1, &s, &n) < 0 || n < 5 || !LIT(c, ": "))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (!isalnum(ch))
-            return -1;
-        hex &= isdigit(ch) || (ch >= 'A' && ch <= 'F');
-        novowel &= strchr("AEIOUaeiou", ch) == NULL;
-    }
-    if (!hex && !novowel)
-        return -1;
-    memcpy(out, s, n);
-    out[n] = 0;
-    return 0;
-}
-
-/* "HOST[ADDR]" with an optional ":PORT"; have_addr only for an IP address. */
-static int namaddr(struct cur *c, struct finding *f)
-{
-    const char *in;
-    size_t in_len;
-    uint64_t port;
-
-    if (token(c, '[', LOGPARSE_HOST_MAX, &f->host, &f->host_len) < 0 || !LIT(c, "[")
-        || token(c, ']', BRACKET_MAX, &in, &in_len) < 0 || !LIT(c, "]"))
-        return -1;
-    f->have_addr = netaddr_parse_len(in, in_len, &f->addr) == 0;
-    if (c->end - c->p >= 2 && c->p[0] == ':' && isdigit((unsigned char)c->p[1])) {
-        c->p++;
-        if (number(c, 1, 5, &port) < 0 || port == 0 || port > 65535)
-            return -1;
-        f->port = (uint16_t)port;
-    }
-    return 0;
-}
-
-static enum fail_kind connect_reason(struct cur *c)
-{
-    static const struct {
-        const char *text;
-        enum fail_kind kind;
-    } reasons[] = {
-        {"Connection timed out", FAIL_TIMEOUT},
-        {"Operation timed out", FAIL_TIMEOUT},
-        {"Connection refused", FAIL_REFUSED},
-        {"No route to host", FAIL_UNREACH},
-        {"Network is unreachable", FAIL_UNREACH},
-        {"Host is unreachable", FAIL_UNREACH},
-        {"Host is down", FAIL_UNREACH},
-        {"Network is down", FAIL_UNREACH},
-        {"read timeout", FAIL_GREETING},        /* Postfix < 2.3 */
-        {"server dropped connection without sending the initial SMTP greeting", FAIL_GREETING},
-    };
-    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
-        if (lit(c, reasons[i].text, strlen(reasons[i].text)))
-            return reasons[i].kind;
-    return FAIL_NONE;
-}
-
-/* Reads the leading words of a Postfix statement; never the text after. */
-static void classify(struct cur c, struct finding *f)
-{
-    memset(f, 0, sizeof(*f));
-    if (LIT(&c, "connect to ")) {
-        if (namaddr(&c, f) < 0 || !LIT(&c, ": "))
-            return;
-        if (LIT(&c, "server refused mail service"))     /* a 4xx greeting */
-            f->v = V_REPLY;
-        else if ((f->kind = connect_reason(&c)) != FAIL_NONE)
-            f->v = V_FAIL;
-        else
-            f->v = V_UNKNOWN;
-    } else if (LIT(&c, "lost connection with ")) {
-        if (namaddr(&c, f) < 0)
-            return;
-        if (LIT(&c, " while receiving the initial server greeting"))
-            f->v = V_FAIL, f->kind = FAIL_GREETING;
-        else if (LIT(&c, " while "))
-            f->v = V_REPLY;
-    } else if (LIT(&c, "conversation with ")) {
-        if (namaddr(&c, f) < 0)
-            return;
-        if (LIT(&c, " timed out while receiving the initial server greeting"))
-            f->v = V_FAIL, f->kind = FAIL_GREETING;
-        else if (LIT(&c, " timed out while "))
-            f->v = V_REPLY;
-    } else if (LIT(&c, "host ")) {
-        if (namaddr(&c, f) == 0 && (LIT(&c, " said: ") || LIT(&c, " refused to talk to me")))
-            f->v = V_REPLY;
-    } else if (LIT(&c, "SSL_connect error to ")) {
-        struct cur save = c;
-        if (namaddr(&c, f) < 0 || !LIT(&c, ": ")) {
-            memset(f, 0, sizeof(*f));   /* old form without [ADDR] */
-            c = save;
-        }
-        f->v = V_FAIL, f->kind = FAIL_TLS;
-    } else if (LIT(&c, "Cannot start TLS: handshake failure")) {
-        f->v = V_FAIL, f->kind = FAIL_TLS;
-    } else if (LIT(&c, "delivery temporarily suspended: ")) {
-        f->v = V_REPEAT;
-    } else if ((LIT(&c, "Verified ") || LIT(&c, "Trusted ") || LIT(&c, "Untrusted ")
-                || LIT(&c, "Anonymous ")) && LIT(&c, "TLS connection established to ")) {
-        if (namaddr(&c, f) == 0)
-            f->v = V_REPLY;
-    }
-}
-
-/* "<address>", skipping quoted strings: a '>' inside quotes is not the end. */
-static int angle(struct cur *c, const char **s, size_t *n)
-{
-    int quoted = 0;
-
-    if (!LIT(c, "<"))
-        return -1;
-    for (const char *p = c->p; p < c->end; p++) {
-        if (quoted) {
-            if (*p == '\\') {
-                if (++p == c->end)
-                    break;
-            } else if (*p == '"') {
-                quoted = 0;
-            }
-        } else if (*p == '"') {
-            quoted = 1;
-        } else if (*p == '>') {
-            *s = c->p;
-            *n = (size_t)(p - c->p);
-            c->p = p + 1;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* "to=<R>[, orig_to=<O>], relay=X[, key=value...], status=WORD[ (TEXT)]" */
-static int parse_status(struct cur *c, struct status_fields *sf)
-{
-    static const char *const words[] = {"sent", "deferred", "bounced", "deliverable",
-                                        "undeliverable"};
-    const char *key, *val, *ignore;
-    size_t key_len, val_len, ignore_len;
-
-    memset(sf, 0, sizeof(*sf));
-    if (!LIT(c, "to=") || angle(c, &sf->rcpt, &sf->rcpt_len) < 0)
-        return -1;
-    for (;;) {
-        if (!LIT(c, ", ") || token(c, '=', 16, &key, &key_len) < 0 || !LIT(c, "="))
-            return -1;
-        if (key_len == 7 && memcmp(key, "orig_to", 7) == 0) {
-            if (angle(c, &ignore, &ignore_len) < 0)
-                return -1;
-            continue;
-        }
-        if (token(c, ',', key_len == 6 && memcmp(key, "status", 6) == 0 ? 16 : BRACKET_MAX + 64,
-                  &val, &val_len) < 0)
-            return -1;
-        if (key_len == 5 && memcmp(key, "relay", 5) == 0) {
-            sf->relay = val, sf->relay_len = val_len;
-        } else if (key_len == 3 && memcmp(key, "dsn", 3) == 0) {
-            sf->dsn = val, sf->dsn_len = val_len;
-        } else if (key_len == 6 && memcmp(key, "status", 6) == 0) {
-            sf->status = LOGPARSE_OTHER;
-            for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-                if (strlen(words[i]) == val_len && memcmp(val, words[i], val_len) == 0)
-                    sf->status = (enum logparse_status)i;
-            break;
-        }
-    }
-    if (sf->relay == NULL)
-        return -1;
-    sf->text = c->end;
-    if (c->p < c->end) {
-        if (!LIT(c, " ("))
-            return -1;
-        sf->text = c->p;
-        sf->text_len = (size_t)(c->end - c->p);
-        if (sf->text_len > 0 && sf->text[sf->text_len - 1] == ')')
-            sf->text_len--;     /* absent when the line was truncated */
-    }
-    return 0;
-}
-
-/* Per-process slots. */
-
 static uint64_t process_key(const struct header *h)
 {
     uint64_t x = 1469598103934665603ULL;    /* FNV-1a over "host tag" */
@@ -468,7 +241,7 @@ static int on_statement(struct logparse *lp, const struct header *h, const char 
     struct finding f;
     struct slot *s;
 
-    classify(body, &f);
+    logparse_classify(body, &f);
     lp->stats.unclassified += f.v == V_UNKNOWN;
     if ((f.v != V_FAIL && f.v != V_REPLY) || !f.have_addr)
         return 0;
@@ -510,16 +283,16 @@ static int on_status(struct logparse *lp, const struct header *h, const char *qi
     struct slot *s;
     int n = 0, same;
 
-    if (parse_status(&body, &sf) < 0) {
+    if (logparse_parse_status(&body, &sf) < 0) {
         lp->stats.malformed++;
         return -1;
     }
     if (!(sf.relay_len == 4 && memcmp(sf.relay, "none", 4) == 0)) {
         struct cur rc = {sf.relay, sf.relay + sf.relay_len};
-        if (namaddr(&rc, &relay) < 0 || rc.p != rc.end)
+        if (logparse_namaddr(&rc, &relay) < 0 || rc.p != rc.end)
             memset(&relay, 0, sizeof(relay));   /* "local", "virtual", ... */
     }
-    classify((struct cur){sf.text, sf.text + sf.text_len}, &f);
+    logparse_classify((struct cur){sf.text, sf.text + sf.text_len}, &f);
     if (repeat || f.v == V_REPEAT) {
         status_start(lp, h, qid, &sf, &relay)->repeat = 1;
         return emit(lp, sf.text, sf.text_len);
@@ -589,7 +362,7 @@ int logparse_line(struct logparse *lp, const char *line, size_t len)
         return 0;
     }
     q = c;
-    if (queue_id(&q, qid) == 0) {
+    if (logparse_queue_id(&q, qid) == 0) {
         c = q;
         if (c.end - c.p >= 4 && memcmp(c.p, "to=<", 4) == 0)
             return on_status(lp, &h, qid, c, prog == PROG_ERROR);

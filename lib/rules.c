@@ -12,79 +12,20 @@
  * every domain listing it is recomputed (a walk over the domain table: such
  * changes are rare, evidence that changes nothing costs no walk).
  *
+ * The explanation sentences are built in rules_text.c, the read-only views
+ * and walks live in rules_view.c (rules_int.h is what the three share).
+ *
  * Ownership: the rules own every entry and host string; views and events
  * point into them.  One thread.
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "addrtable.h"
-#include "rules.h"
+#include "rules_int.h"
 
-struct rules {
-    struct rules_config cfg;
-    struct addrtable t;
-    struct outage *outage;
-    int busy;                    /* inside a callback */
-    int events;                  /* reported since the public call began */
-    uint64_t refused;            /* evidence refused with RULES_EFULL */
-};
-
-/* Explanations: a bounded builder that cuts what does not fit. */
-struct text {
-    char *buf;
-    size_t size, len;
-};
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct text *t, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (t->len + 1 >= t->size)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(t->buf + t->len, t->size - t->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        t->len = (size_t)n < t->size - t->len ? t->len + (size_t)n : t->size - 1;
-}
-
-static void put_addr(struct text *t, const struct netaddr *a, const char *host)
-{
-    char s[NETADDR_STRLEN];
-
-    if (netaddr_format(a, s, sizeof(s)) == NULL)
-        snprintf(s, sizeof(s), "?");
-    if (host && *host)
-        put(t, "%s[%s]", host, s);
-    else
-        put(t, "%s", s);
-}
-
-/* Why a breaker is where it is: "blocked after 3 connect timeouts in 10m". */
-static void put_phrase(struct text *t, const struct breaker *b)
-{
-    static const char *const blocked[SRC_COUNT] = {"blocked after", "blocked after",
-                                                   "blocked manually:", "blocked by a feed:"};
-    static const char *const opened[SRC_COUNT] = {"restored after", "restored after",
-                                                  "unblocked manually:", "unblocked by a feed:"};
-    unsigned src = (unsigned)b->source < SRC_COUNT ? (unsigned)b->source : SRC_LOG;
-
-    if (b->state == BREAKER_DETOURED)
-        put(t, "%s %s", blocked[src], b->reason);
-    else if (b->state == BREAKER_HALF_OPEN)
-        put(t, "half-open: %s", b->reason);
-    else if (b->reason[0])
-        put(t, "%s %s", opened[src], b->reason);
-    else
-        put(t, "no failure recorded");
-}
 
 static void emit(struct rules *r, const struct rules_change *c)
 {
@@ -94,14 +35,6 @@ static void emit(struct rules *r, const struct rules_change *c)
     r->busy++;
     r->cfg.on_change(c, r->cfg.change_arg);
     r->busy--;
-}
-
-/* The normalised domain in buf, or NULL. */
-static const char *norm_domain(const char *domain, char *buf, size_t size)
-{
-    if (domain == NULL || domain_normalize(domain, strlen(domain), buf, size) < 0)
-        return NULL;
-    return buf;
 }
 
 /* The destination pattern's parameters; with no match the address keeps
@@ -143,57 +76,6 @@ static struct dom_entry *get_dom(struct rules *r, const char *name, uint64_t now
     return d;
 }
 
-/* The address whose breaker explains the domain's state: the one that just
- * changed, else the first detoured (then half-open) one; NULL: none does. */
-static const struct addr_entry *decider(const struct rules *r, const struct dom_entry *d,
-                                        const struct addr_entry *trigger)
-{
-    const struct addr_entry *half = NULL;
-
-    if (trigger && addrtable_dom_has(d, &trigger->addr))
-        return trigger;
-    for (unsigned i = 0; i < d->nmx && d->detoured; i++) {
-        const struct addr_entry *e = addrtable_addr(&r->t, &d->mx[i]);
-        if (e && e->b.state == BREAKER_DETOURED)
-            return e;
-        if (e && half == NULL)
-            half = e;
-    }
-    return half;
-}
-
-/* "detour: D (host[addr], ...) <why's phrase, or fallback>" */
-static void explain_dom(const struct rules *r, const struct dom_entry *d,
-                        const struct addr_entry *why, const char *fallback,
-                        char *buf, size_t size)
-{
-    struct text t = {buf, size, 0};
-
-    buf[0] = 0;
-    put(&t, "%s: %s (", d->detoured ? "detour" : "direct", d->name);
-    for (unsigned i = 0; i < d->nmx; i++) {
-        const struct addr_entry *e = addrtable_addr(&r->t, &d->mx[i]);
-        put(&t, "%s", i > 0 ? ", " : "");
-        put_addr(&t, &d->mx[i], e ? e->host : NULL);
-    }
-    put(&t, "%s) ", d->nmx ? "" : "no MX address known");
-    if (why)
-        put_phrase(&t, &why->b);
-    else
-        put(&t, "%s", fallback);
-}
-
-static void explain_addr(const struct addr_entry *e, char *buf, size_t size)
-{
-    struct text t = {buf, size, 0};
-
-    buf[0] = 0;
-    put(&t, "%s: ", breaker_is_detoured(&e->b) ? "detour" : "direct");
-    put_addr(&t, &e->addr, e->host);
-    put(&t, " ");
-    put_phrase(&t, &e->b);
-}
-
 static void recompute_domain(struct rules *r, struct dom_entry *d,
                              const struct addr_entry *trigger, uint64_t now)
 {
@@ -210,8 +92,8 @@ static void recompute_domain(struct rules *r, struct dom_entry *d,
     d->detoured = det;
     d->since_ms = now;
     addrtable_evictable(&r->t.doms, &d->node, !det);
-    why = decider(r, d, trigger);
-    explain_dom(r, d, why, "its MX addresses changed", explain, sizeof(explain));
+    why = rules_decider(r, d, trigger);
+    rules_explain_dom(r, d, why, "its MX addresses changed", explain, sizeof(explain));
     struct rules_change c = {
         .kind = RULES_CHANGE_DOMAIN, .domain = d->name,
         .old_state = det ? BREAKER_DIRECT : BREAKER_DETOURED,
@@ -250,7 +132,7 @@ static void report_addr_ex(struct rules *r, struct addr_entry *e, enum breaker_s
     if (ch == BREAKER_SAME)
         return;
     addrtable_evictable(&r->t.addrs, &e->node, e->b.state == BREAKER_DIRECT);
-    explain_addr(e, explain, sizeof(explain));
+    rules_explain_addr(e, explain, sizeof(explain));
     struct rules_change c = {
         .kind = RULES_CHANGE_ADDR, .addr = &e->addr, .host = e->host,
         .old_state = old, .new_state = e->b.state, .change = ch, .breaker = &e->b,
@@ -369,7 +251,7 @@ static int begin(struct rules *r, const struct netaddr *addr, const char *host,
     if (r->busy)
         return RULES_EBUSY;
     if (addrtable_canon(addr, &a) < 0 || (unsigned)src >= SRC_COUNT
-        || (domain && *domain && (d = norm_domain(domain, buf, sizeof(buf))) == NULL))
+        || (domain && *domain && (d = rules_norm_domain(domain, buf, sizeof(buf))) == NULL))
         return RULES_EINVAL;
     r->events = 0;
     *ep = get_addr(r, &a, host, now);
@@ -492,7 +374,7 @@ int rules_domain_set_mx(struct rules *r, const char *domain, const struct rules_
 
     if (r->busy)
         return RULES_EBUSY;
-    if (norm_domain(domain, name, sizeof(name)) == NULL || (n > 0 && mx == NULL))
+    if (rules_norm_domain(domain, name, sizeof(name)) == NULL || (n > 0 && mx == NULL))
         return RULES_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (addrtable_canon(&mx[i].addr, &a) < 0)
@@ -541,7 +423,7 @@ int rules_domain_add_mx(struct rules *r, const char *domain, const char *host,
 
     if (r->busy)
         return RULES_EBUSY;
-    if (norm_domain(domain, name, sizeof(name)) == NULL || addrtable_canon(addr, &a) < 0)
+    if (rules_norm_domain(domain, name, sizeof(name)) == NULL || addrtable_canon(addr, &a) < 0)
         return RULES_EINVAL;
     r->events = 0;
     if ((e = get_addr(r, &a, host, now_ms)) != NULL)
@@ -574,111 +456,4 @@ int rules_addr_put(struct rules *r, const struct netaddr *addr, const char *host
     enum breaker_change ch = old == b->state ? BREAKER_SAME : entered[b->state];
     report_addr(r, e, old, ch, now_ms, 1);
     return (int)ch;
-}
-
-static const struct dom_entry *lookup_dom(const struct rules *r, const char *domain)
-{
-    char name[DOMAIN_MAXLEN + 1];
-
-    return norm_domain(domain, name, sizeof(name)) == NULL ? NULL : addrtable_dom(&r->t, name);
-}
-
-int rules_domain_detoured(const struct rules *r, const char *domain)
-{
-    const struct dom_entry *d = lookup_dom(r, domain);
-
-    return d ? d->detoured : 0;
-}
-
-int rules_addr_get(const struct rules *r, const struct netaddr *addr, struct rules_addr_view *v)
-{
-    const struct addr_entry *e = addrtable_addr(&r->t, addr);
-
-    if (e == NULL)
-        return RULES_ENOENT;
-    addrtable_addr_view(e, v);
-    return 0;
-}
-
-void rules_addr_clean(struct rules *r, const struct netaddr *addr)
-{
-    struct addr_entry *e = addrtable_addr(&r->t, addr);
-
-    if (e)
-        e->dirty = 0;
-}
-
-int rules_domain_get(const struct rules *r, const char *domain, struct rules_domain_view *v)
-{
-    const struct dom_entry *d = lookup_dom(r, domain);
-
-    if (d == NULL)
-        return RULES_ENOENT;
-    addrtable_dom_view(d, v);
-    return 0;
-}
-
-int rules_addr_foreach(const struct rules *r, rules_addr_fn fn, void *arg)
-{
-    struct rules_addr_view v;
-    int rc;
-
-    addrtable_each_addr(e, &r->t) {
-        addrtable_addr_view(e, &v);
-        if ((rc = fn(&v, arg)) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-int rules_domain_foreach(const struct rules *r, rules_domain_fn fn, void *arg)
-{
-    struct rules_domain_view v;
-    int rc;
-
-    addrtable_each_dom(d, &r->t) {
-        addrtable_dom_view(d, &v);
-        if ((rc = fn(&v, arg)) != 0)
-            return rc;
-    }
-    return 0;
-}
-
-int rules_addr_explain(const struct rules *r, const struct netaddr *addr, char *buf, size_t size)
-{
-    const struct addr_entry *e = addrtable_addr(&r->t, addr);
-
-    if (e == NULL || size == 0)
-        return RULES_ENOENT;
-    explain_addr(e, buf, size);
-    return 0;
-}
-
-int rules_domain_explain(const struct rules *r, const char *domain, char *buf, size_t size)
-{
-    const struct dom_entry *d = lookup_dom(r, domain);
-
-    if (d == NULL || size == 0)
-        return RULES_ENOENT;
-    explain_dom(r, d, decider(r, d, NULL), "not every MX address is detoured", buf, size);
-    return 0;
-}
-
-const struct outage *rules_outage(const struct rules *r)
-{
-    return r->outage;
-}
-
-void rules_stats(const struct rules *r, struct rules_stats *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->addrs = r->t.addrs.count;
-    st->domains = r->t.doms.count;
-    st->evicted_addrs = r->t.addrs.evicted;
-    st->evicted_domains = r->t.doms.evicted;
-    st->refused = r->refused;
-    addrtable_each_addr(e, &r->t)
-        st->detoured_addrs += breaker_is_detoured(&e->b) != 0;
-    addrtable_each_dom(d, &r->t)
-        st->detoured_domains += d->detoured != 0;
 }

@@ -110,6 +110,22 @@ int store_domain_list(struct store *st, store_domain_cb fn, void *arg);
 int store_lock_probe(struct store *st, const char *addr, const char *owner, uint64_t ttl_ms);
 int store_unlock_probe(struct store *st, const char *addr, const char *owner);
 
+/* A feed's listing of an address, written by the daemon that met the
+ * address (docs/feeds.md); key "feed:<addr>", expires STORE_FEED_TTL_MS
+ * after its last write. */
+#define STORE_FEED_TTL_MS (7ULL * 86400 * 1000)
+struct store_feed {
+    char addr[NETADDR_STRLEN];
+    char feed[65];                  /* the feed's name */
+    char trust[16];                 /* probe, detour, allow */
+    unsigned long line;             /* line of the feed file */
+    char entry[NETADDR_STRLEN + 5]; /* the prefix that matched, "192.0.2.0/24" */
+    char org[160], decision[160], date[32];    /* registry format; "" otherwise */
+    char action[STORE_TEXT_MAX];    /* what mxdetour did: probed and what it saw, detoured, ... */
+    uint64_t updated_ms;
+};
+int store_feed_get(struct store *st, const char *addr, struct store_feed *out);
+
 /* The key prefix "<prefix>:<site>" (for tests and diagnostics). */
 const char *store_prefix(const struct store *st);
 

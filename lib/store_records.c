@@ -238,3 +238,28 @@ int store_unlock_probe(struct store *st, const char *addr, const char *owner)
     freeReplyObject(r);
     return n;
 }
+
+int store_feed_get(struct store *st, const char *addr, struct store_feed *f)
+{
+    redisReply *r;
+    uint64_t line = 0;
+    int rc = hgetall(st, "feed", addr, &r);
+    if (rc <= 0)
+        return rc;
+    memset(f, 0, sizeof(*f));
+    snprintf(f->addr, sizeof(f->addr), "%s", addr);
+    store_copy_str(f->feed, sizeof(f->feed), field(r, "feed"));
+    store_copy_str(f->trust, sizeof(f->trust), field(r, "trust"));
+    store_parse_ull(field(r, "line"), &line);
+    f->line = (unsigned long)line;
+    store_copy_str(f->entry, sizeof(f->entry), field(r, "entry"));
+    store_copy_str(f->org, sizeof(f->org), field(r, "org"));
+    store_copy_str(f->decision, sizeof(f->decision), field(r, "decision"));
+    store_copy_str(f->date, sizeof(f->date), field(r, "date"));
+    store_copy_str(f->action, sizeof(f->action), field(r, "action"));
+    store_parse_ull(field(r, "updated"), &f->updated_ms);
+    freeReplyObject(r);
+    if (f->feed[0] == 0 || f->entry[0] == 0)
+        return store_fail(st, "redis: malformed feed record for %s", addr);
+    return 1;
+}

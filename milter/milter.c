@@ -158,9 +158,15 @@ static const char *unix_path(const char *spec)
 }
 
 /* A Unix socket belongs to the user the daemon runs as, mode 0660: Postfix
- * connects through a group both share (docs/milter.md). */
+ * connects through a group both share (docs/milter.md).  The mode first:
+ * once the socket is the user's, root may change it only with CAP_FOWNER,
+ * which the systemd unit does not give (docs/operations.md). */
 static int socket_owner(const struct cfg *cfg, const char *path)
 {
+    if (chmod(path, 0660) < 0) {
+        msg_warn(MILTER_MOD, "chmod %s: %s", path, strerror(errno));
+        return -1;
+    }
     if (geteuid() == 0 && cfg->user) {
         struct passwd *pw = getpwnam(cfg->user);
         if (pw == NULL) {
@@ -171,10 +177,6 @@ static int socket_owner(const struct cfg *cfg, const char *path)
             msg_warn(MILTER_MOD, "chown %s: %s", path, strerror(errno));
             return -1;
         }
-    }
-    if (chmod(path, 0660) < 0) {
-        msg_warn(MILTER_MOD, "chmod %s: %s", path, strerror(errno));
-        return -1;
     }
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "milter_int.h"
 #include "msg.h"
 #include "netaddr.h"
@@ -258,6 +259,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
         || domain_of_address(rcpt, domain, sizeof(domain)) < 0)
         return SMFIS_CONTINUE;
     if (!routeview_get(domain, &e) && !routeview_request(domain, set.route_wait_ms, &e)) {
+        metrics_inc(MET_MILTER_DECISIONS, MD_UNANSWERED);
         msg_limited(&lim_wait, LOG_EVERY_MS, MILTER_MOD,
                     "no route for %s within %llu ms; its mail passes unchanged", domain,
                     (unsigned long long)set.route_wait_ms);
@@ -265,13 +267,16 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     }
     switch (e.kind) {
     case RV_DETOUR:
+        metrics_inc(MET_MILTER_DECISIONS, MD_DETOUR);
         msg_debug(MILTER_MOD, "RCPT %s: detoured via %s", rcpt, e.relay);
         if (set.trace_header)
             trace_add(mc, domain, &e);
         return SMFIS_CONTINUE;
     case RV_POLICY:
+        metrics_milter_policy(e.policy);
         return apply_policy(ctx, cc, rcpt, domain, &e);
     default:
+        metrics_inc(MET_MILTER_DECISIONS, MD_DIRECT);
         return SMFIS_CONTINUE;
     }
 }

@@ -3,7 +3,7 @@
 # relay/follower follows a log file, pipe or command; their unit tests and
 # the parser's benchmark.  The libFuzzer target is built with clang by
 # tests/fuzz/run-fuzz.sh, outside automake.
-libmxd_a_SOURCES += lib/logparse.c lib/logparse.h lib/logtime.c lib/logtime.h \
+libmxd_a_SOURCES += lib/logparse.c lib/logparse.h lib/logparse_int.h lib/logparse_fields.c lib/logtime.c lib/logtime.h \
 	relay/follower.c relay/follower.h
 
 noinst_PROGRAMS += tests/bench/bench_logparse

@@ -21,3 +21,18 @@ tests_unit_test_feed_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_feed_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_radix tests/unit/test_feed
 endif
+
+# The daemon's side: the feeds in force (relay/feedset), what a listing does
+# to an address (relay/feedpolicy), their records in Redis, the `feeds`
+# configuration (lib/cfg_feeds).
+libmxd_a_SOURCES += lib/cfg_feeds.c relay/feedset.c relay/feedset.h relay/feedpolicy.c \
+	relay/feedpolicy.h relay/store_async_feed.c
+TESTS += tests/e2e/feeds.sh
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_feedset
+tests_unit_test_feedset_SOURCES = tests/unit/test_feedset.c tests/unit/check_main.h
+tests_unit_test_feedset_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_feedset_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_feedset
+endif

@@ -3,7 +3,7 @@
 # resolution (relay/mxresolve; its c-ares glue and answer parsing in
 # relay/dnsquery), both on the daemon's event loop; their tests
 # and probe_cli, the small driver the netns test runs inside the test bed.
-libmxd_a_SOURCES += relay/prober.c relay/prober.h relay/mxresolve.c relay/mxresolve.h \
+libmxd_a_SOURCES += relay/prober.c relay/prober.h relay/prober_int.h relay/prober_conn.c relay/mxresolve.c relay/mxresolve.h \
 	relay/dnsquery.c relay/dnsquery.h
 
 noinst_PROGRAMS += tests/integration/probe_cli

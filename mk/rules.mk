@@ -2,7 +2,8 @@
 # and its unit tests.  See Makefile.am for how the fragments fit together.
 libmxd_a_SOURCES += lib/breaker.c lib/breaker.h lib/breaker_text.c lib/breaker_int.h \
 	lib/outage.c lib/outage.h \
-	lib/rules.c lib/rules.h lib/addrtable.c lib/addrtable.h
+	lib/rules.c lib/rules.h lib/rules_int.h lib/rules_text.c lib/rules_view.c \
+	lib/addrtable.c lib/addrtable.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_breaker tests/unit/test_outage tests/unit/test_rules

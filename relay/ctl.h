@@ -1,7 +1,7 @@
 /*
  * ctl - the pieces of mxdetourctl(8): option state shared by the commands,
  * and the commands themselves (ctl_state.c: status, list, block, unblock,
- * clear; ctl_show.c: show; ctl_feed.c: feed test).  mxdetourctl talks to Redis
+ * clear; ctl_show.c: show; ctl_feed.c: feed test; ctl_check.c: status --check).  mxdetourctl talks to Redis
  * directly, so it works while mxdetourd is down.
  */
 #ifndef MXD_CTL_H
@@ -31,6 +31,8 @@ struct ctl {
     const char *via;
     uint64_t ttl_ms;
     const char *reason;
+    int check;              /* status --check */
+    const char *redis_err;  /* why store is NULL */
 };
 
 /* Helpers shared by the command files. */
@@ -40,6 +42,9 @@ int ctl_classify(const char *name, char *out, size_t size, int *is_addr);
 int ctl_redis_failed(struct ctl *c);
 
 int ctl_status(struct ctl *c);
+/* status --check: returns the monitoring-plugin code (enum ctl_check_code). */
+enum ctl_check_code { CHECK_OK = 0, CHECK_WARNING = 1, CHECK_CRITICAL = 2, CHECK_UNKNOWN = 3 };
+int ctl_check(struct ctl *c);
 int ctl_list(struct ctl *c);
 int ctl_show(struct ctl *c, const char *name);
 int ctl_block(struct ctl *c, const char *name);

@@ -63,6 +63,34 @@ static void json_manual(struct json *j, const struct store_manual *m, int have)
     json_end_object(j);
 }
 
+/* "feed:        [ADDR listed by ]registry line 2: 192.0.2.25/32 (trust
+ * probe; decision D of DATE by ORG)", then what mxdetour did. */
+static void text_feed(const struct store_feed *f, int with_addr)
+{
+    printf("feed:        %s%s%s line %lu: %s (trust %s", with_addr ? f->addr : "",
+           with_addr ? " listed by " : "", f->feed, f->line, f->entry, f->trust);
+    if (f->decision[0] || f->date[0] || f->org[0])
+        printf("; decision %s%s%s%s%s", f->decision[0] ? f->decision : "-", f->date[0] ? " of " : "",
+               f->date, f->org[0] ? " by " : "", f->org);
+    printf(")\n             %s\n", f->action);
+}
+
+static void json_feed(struct json *j, const struct store_feed *f)
+{
+    json_begin_object(j);
+    json_kv_string(j, "address", f->addr);
+    json_kv_string(j, "feed", f->feed);
+    json_kv_string(j, "trust", f->trust);
+    json_kv_uint(j, "line", f->line);
+    json_kv_string(j, "entry", f->entry);
+    json_kv_string(j, "org", f->org);
+    json_kv_string(j, "decision", f->decision);
+    json_kv_string(j, "date", f->date);
+    json_kv_string(j, "action", f->action);
+    json_kv_uint(j, "updated", f->updated_ms / 1000);
+    json_end_object(j);
+}
+
 static void json_breaker(struct json *j, const struct store_addr *a)
 {
     json_kv_string(j, "address", a->addr);
@@ -89,8 +117,10 @@ static int show_address(struct ctl *c, const char *addr)
     char t[32], r[48];
     int have = store_addr_get(c->store, addr, &a);
     int have_m = have < 0 ? -1 : store_manual_get(c->store, addr, &m);
+    struct store_feed f;
+    int have_f = have_m < 0 ? -1 : store_feed_get(c->store, addr, &f);
 
-    if (have < 0 || have_m < 0)
+    if (have < 0 || have_m < 0 || have_f < 0)
         return ctl_redis_failed(c);
     if (c->json) {
         struct json j;
@@ -99,12 +129,19 @@ static int show_address(struct ctl *c, const char *addr)
         json_kv_bool(&j, "known", have);
         json_breaker(&j, &a);
         json_manual(&j, &m, have_m);
+        json_key(&j, "feed");
+        if (have_f)
+            json_feed(&j, &f);
+        else
+            json_string(&j, NULL);
         json_end_object(&j);
-        return have || have_m ? CTL_OK : CTL_NOT_FOUND;
+        return have || have_m || have_f ? CTL_OK : CTL_NOT_FOUND;
     }
     if (!have && !have_m) {
         printf("%s: nothing recorded (direct)\n", addr);
-        return CTL_NOT_FOUND;
+        if (have_f)
+            text_feed(&f, 0);
+        return have_f ? CTL_OK : CTL_NOT_FOUND;
     }
     printf("address:     %s%s%s%s\n", addr, a.host[0] ? " (" : "", a.host, a.host[0] ? ")" : "");
     printf("state:       %s since %s%s\n", breaker_state_name(a.b.state),
@@ -121,11 +158,44 @@ static int show_address(struct ctl *c, const char *addr)
     printf("last:        failure %s, ", ctl_when(a.b.last_failure_ms, t, sizeof(t)));
     printf("success %s\n", ctl_when(a.b.last_success_ms, t, sizeof(t)));
     text_manual(&m, have_m);
+    if (have_f)
+        text_feed(&f, 0);
     printf("route:       %s\n", have_m == 1 && m.action == MANUAL_UNBLOCK ? "direct (manual unblock)"
                                 : (have_m == 1 || breaker_is_detoured(&a.b))
                                     ? "detoured: its domains go via their relays when all their MX addresses are"
                                     : "direct");
     return CTL_OK;
+}
+
+/* The feed records of the addresses in "host[addr] host[addr] ...": text
+ * lines, or a JSON array.  -1 when Redis failed. */
+static int domain_feeds(struct ctl *c, const char *mx, struct json *j)
+{
+    const char *p = mx;
+    if (j) {
+        json_key(j, "feeds");
+        json_begin_array(j);
+    }
+    while ((p = strchr(p, '[')) != NULL) {
+        char addr[NETADDR_STRLEN];
+        const char *e = strchr(++p, ']');
+        if (e == NULL || (size_t)(e - p) >= sizeof(addr))
+            break;
+        memcpy(addr, p, (size_t)(e - p));
+        addr[e - p] = 0;
+        struct store_feed f;
+        int rc = store_feed_get(c->store, addr, &f);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && j)
+            json_feed(j, &f);
+        else if (rc == 1)
+            text_feed(&f, 1);
+        p = e;
+    }
+    if (j)
+        json_end_array(j);
+    return 0;
 }
 
 static int show_domain(struct ctl *c, const char *domain)
@@ -153,6 +223,8 @@ static int show_domain(struct ctl *c, const char *domain)
         json_kv_uint(&j, "since", have ? d.since_ms / 1000 : 0);
         json_kv_string(&j, "reason", have ? d.reason : "");
         json_kv_string(&j, "mx", have ? d.mx : "");
+        if (domain_feeds(c, have ? d.mx : "", &j) < 0)
+            return ctl_redis_failed(c);
         json_manual(&j, &m, have_m);
         json_kv_string(&j, "route", route);
         json_end_object(&j);
@@ -174,6 +246,8 @@ static int show_domain(struct ctl *c, const char *domain)
         if (d.reason[0])
             printf("why:         %s\n", d.reason);
         printf("mx:          %s\n", d.mx[0] ? d.mx : "(not resolved yet)");
+        if (domain_feeds(c, d.mx, NULL) < 0)
+            return ctl_redis_failed(c);
     } else {
         printf("state:       not seen yet (direct)\n");
     }

@@ -4,7 +4,9 @@
  * Diagnostics (ident mxdetour/daemon): "started" and "stopped" with the
  * pid; "stopping on SIGTERM"; "configuration FILE reloaded"; on a failed
  * reload each "FILE:LINE: ..." error, then "reload failed, keeping the
- * running configuration"; a held pid file names the process holding it.
+ * running configuration"; a held pid file names the process holding it;
+ * "cannot notify systemd at SOCKET: ..." when a READY=1 or the like could not
+ * be sent (sdnotify.h).
  *
  * A failure to start is logged with msg_warn() and returned as
  * DAEMON_EXIT_RUNTIME: msg_fatal() would exit with 1, the status of a
@@ -29,6 +31,7 @@
 
 #include "daemon.h"
 #include "msg.h"
+#include "sdnotify.h"
 
 static const int handled_signals[] = {SIGTERM, SIGINT, SIGHUP};
 
@@ -278,6 +281,15 @@ void daemon_exit(struct daemon *d, int status)
     event_base_loopexit(d->base, NULL);
 }
 
+/* Tells systemd (Type=notify) how the daemon is doing; see sdnotify.h.
+ * Without NOTIFY_SOCKET this does nothing. */
+static void notify_systemd(const char *state)
+{
+    if (sdnotify(state) < 0)
+        msg_warn("daemon", "cannot notify systemd at %s: %s", getenv("NOTIFY_SOCKET"),
+                 strerror(errno));
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
     struct daemon *d = arg;
@@ -285,7 +297,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void) what;
     if (sig == SIGHUP) {
         msg_debug("daemon", "SIGHUP: reloading %s", d->cfg_file);
-        daemon_reload(d);
+        notify_systemd("RELOADING=1");
+        notify_systemd(daemon_reload(d) == 0 ? "READY=1\nSTATUS=running; configuration reloaded"
+                       : "READY=1\nSTATUS=running; reload failed, the running configuration is kept");
         return;
     }
     msg_info("daemon", "stopping on %s", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -355,12 +369,14 @@ int daemon_run(struct daemon *d)
         d->status = DAEMON_EXIT_RUNTIME;
     } else {
         tell_parent(d);
+        notify_systemd("READY=1\nSTATUS=running");
         msg_info("daemon", "started: version %s, pid %ld, site %s, configuration %s",
                  PACKAGE_VERSION, (long)getpid(), d->cfg->site, d->cfg_file);
         if (event_base_dispatch(d->base) < 0) {
             msg_warn("daemon", "event loop failed");
             d->status = DAEMON_EXIT_RUNTIME;
         }
+        notify_systemd("STOPPING=1");
     }
     while (d->nopened > 0) {
         const struct daemon_module *m = d->modules[--d->nopened];

@@ -11,8 +11,10 @@
  *     daemon_run()        open hooks (still root)
  *                         drop privileges to the configured user
  *                         start hooks
+ *                         READY=1 to systemd (sdnotify.h), when started by it
  *                         the loop, until SIGTERM, SIGINT or daemon_exit()
- *                         stop hooks, in reverse order; the pid file is removed
+ *                         STOPPING=1; stop hooks, in reverse order; the pid
+ *                         file is removed
  *     daemon_free()       frees the configuration; main frees the event_base
  *
  * SIGHUP reloads: the file is loaded anew with cfg_load().  When it loads
@@ -20,6 +22,7 @@
  * with the old configuration, which is freed once they have all run.  When it
  * does not, each error is logged with "reload failed, keeping the running
  * configuration" and nothing changes.  Module state is kept either way.
+ * systemd hears RELOADING=1 before and READY=1 after.
  *
  * Modules.  A module (state store, log follower, prober, route publisher,
  * queue kicker, milter) is a static struct daemon_module; any hook may be

@@ -10,8 +10,12 @@
 
 #include "clock.h"
 #include "engine.h"
+#include "feedpolicy.h"
+#include "feedset.h"
 #include "follower.h"
+#include "health.h"
 #include "logparse.h"
+#include "metrics.h"
 #include "msg.h"
 #include "mxresolve.h"
 #include "recheck.h"
@@ -303,6 +307,7 @@ static void reroute(const char *domain)
 static void on_route_live(const char *domain, void *arg)
 {
     (void)arg;
+    metrics_detour_live(domain);
     pending_take(domain);
     show_unless_pending(domain);
 }
@@ -349,6 +354,9 @@ static void on_mx(const struct mx_result *res, void *arg)
             for (size_t a = 0; a < res->hosts[h].naddrs && n < sizeof(mx) / sizeof(mx[0]); a++) {
                 mx[n].host = res->hosts[h].name;
                 mx[n].addr = res->hosts[h].addrs[a];
+                /* A listed address is acted on before the domain's
+                 * route is decided, so its first message goes right. */
+                feedpolicy_seen(&mx[n].addr, mx[n].host, clock_now_ms());
                 n++;
             }
         if (n > 0)
@@ -377,6 +385,9 @@ static void on_probe_result(const struct netaddr *addr, const char *host,
 
     params_for(addr, host, NULL, &p, NULL);
     netaddr_format(addr, text, sizeof(text));
+    if (feedpolicy_allowed(addr)
+        || feedpolicy_probe_result(addr, host, probe_is_success(r->kind), probe_fail_kind(r->kind), now))
+        return;
     if (probe_is_success(r->kind)) {
         rules_success(eng.rules, addr, host, NULL, SRC_PROBE, now);
         astore_record(text, host, ASTORE_SUCCESS, FAIL_NONE, SRC_PROBE, &p, now, BREAKER_DIRECT, 0, NULL);
@@ -396,6 +407,7 @@ static void on_change(const struct rules_change *c, void *arg)
 
     switch (c->kind) {
     case RULES_CHANGE_ADDR:
+        metrics_inc(MET_ADDRESS_CHANGES, c->new_state);
         msg_info(MOD, "%s[%s]: %s -> %s: %s", c->host && *c->host ? c->host : "-",
                  netaddr_format(c->addr, buf, sizeof(buf)), breaker_state_name(c->old_state),
                  breaker_state_name(c->new_state), c->reason ? c->reason : "");
@@ -410,6 +422,7 @@ static void on_change(const struct rules_change *c, void *arg)
         break;
     case RULES_CHANGE_DOMAIN: {
         struct engine_route rt;
+        metrics_destination_change(c->domain, c->new_state == BREAKER_DETOURED);
         engine_route(c->domain, &rt);
         if (rt.kind == ENGINE_DETOUR)
             msg_info(MOD, "%s; routing via %s", c->explain, rt.relay->name);
@@ -447,6 +460,10 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     struct breaker_params p;
     char text[NETADDR_STRLEN];
 
+    metrics_inc(MET_EVIDENCE, op == ASTORE_FAILURE ? kind : FAIL_NONE);
+    feedpolicy_seen(addr, host, t);
+    if (feedpolicy_allowed(addr))
+        return;                 /* an allow list's address: never detoured */
     params_for(addr, host, domain, &p, NULL);
     if (op == ASTORE_FAILURE)
         rules_failure(eng.rules, addr, host, domain, kind, SRC_LOG, t);
@@ -483,10 +500,14 @@ static void on_event(const struct logparse_event *ev, void *arg)
             break;
         struct rules_domain_view dv;
         int known = rules_domain_get(eng.rules, ev->rcpt_domain, &dv) == 0;
-        for (unsigned i = 0; i < ev->nattempts; i++)
+        for (unsigned i = 0; i < ev->nattempts; i++) {
+            feedpolicy_seen(&ev->attempts[i].addr, NULL, t);
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, NULL, &ev->attempts[i].addr, t);
-        if (ev->have_addr)
+        }
+        if (ev->have_addr) {
+            feedpolicy_seen(&ev->addr, ev->host, t);
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, ev->host, &ev->addr, t);
+        }
         if (!known || ev->nattempts > 0)
             resolve(ev->rcpt_domain);   /* the whole MX set, not only what was tried */
         break;
@@ -514,6 +535,8 @@ static void on_addr(const struct store_addr *a, void *arg)
     (void)arg;
     if (netaddr_parse(a->addr, &addr) < 0)
         return;
+    if (feedpolicy_allowed(&addr) && breaker_is_detoured(&a->b) && a->b.source != SRC_MANUAL)
+        return;                 /* another MTA's detour of an address we allow */
     rules_addr_put(eng.rules, &addr, a->host, &a->b, clock_now_ms());
     struct manual *mo = manual_find(a->addr);
     if (mo)
@@ -529,6 +552,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     expire_manual(now);
     rules_tick(eng.rules, now);
     recheck_tick(eng.rules, now);
+    feedpolicy_tick(now);
+    health_note_rules(eng.rules);
+}
+
+static void on_feeds_changed(void *arg)
+{
+    (void)arg;
+    feedpolicy_recheck_all(clock_now_ms());
 }
 
 /* ---- Module hooks ---- */
@@ -588,6 +619,11 @@ static int engine_start(struct daemon *d)
     struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_up = on_store_up};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
+    feedpolicy_start(eng.rules, cfg);
+    if (feedset_start(d->base, cfg, on_feeds_changed, NULL) < 0) {
+        msg_warn(MOD, "cannot set up the block-list feeds");
+        return -1;
+    }
     eng.tick = event_new(d->base, -1, EV_PERSIST, tick_cb, NULL);
     struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
     if (eng.tick == NULL || event_add(eng.tick, &tv) < 0)
@@ -605,6 +641,8 @@ static void engine_stop(struct daemon *d)
         follower_free(eng.logs[i]);
     routes_on_live(NULL, NULL);
     npending = 0;
+    feedset_stop();
+    feedpolicy_stop();
     recheck_stop();
     relayhealth_stop();
     if (eng.dns)
@@ -625,6 +663,8 @@ static void engine_reload(struct daemon *d, const struct cfg *old)
     (void)old;
     relayhealth_configure(d->cfg);
     recheck_configure(&d->cfg->probe);
+    feedpolicy_configure(d->cfg);
+    feedset_configure(d->cfg);
     on_relay_change(NULL, 1, NULL);
 }
 

@@ -22,6 +22,8 @@ static void usage(FILE *fp)
             "usage: mxdetourctl [-c FILE] [--json] COMMAND [ARGS]\n"
             "commands:\n"
             "  status                         Redis, site and counts of what is detoured\n"
+            "  status --check                 one line and exit code 0 OK, 1 WARNING,\n"
+            "                                 2 CRITICAL, 3 UNKNOWN, for monitoring\n"
             "  list [--all]                   addresses, destinations and manual overrides\n"
             "  show DOMAIN|ADDRESS            state, since when, why, evidence, route\n"
             "  block DOMAIN|ADDRESS [--via RELAY] [--ttl DURATION] [--reason TEXT]\n"
@@ -47,7 +49,8 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
         {"all", no_argument, NULL, 'a'},          {"via", required_argument, NULL, 'V'},
         {"ttl", required_argument, NULL, 'T'},    {"reason", required_argument, NULL, 'R'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"check", no_argument, NULL, 'K'},
+        {NULL, 0, NULL, 0},
     };
     struct ctl c = {.config_file = CFG_DEFAULT_FILE};
     struct cfg_errors errors = {0};
@@ -64,6 +67,7 @@ int main(int argc, char **argv)
         case 'V': c.via = optarg; break;
         case 'T': ttl = optarg; break;
         case 'R': c.reason = optarg; break;
+        case 'K': c.check = 1; break;
         case 'v': msg_verbose++; break;
         case 'h': usage(stdout); return CTL_OK;
         default: usage(stderr); return CTL_USAGE;
@@ -102,6 +106,10 @@ int main(int argc, char **argv)
         usage(stderr);
         return CTL_USAGE;
     }
+    if (c.check && strcmp(cmd, "status") != 0) {
+        fprintf(stderr, "mxdetourctl: --check goes with status only\n");
+        return CTL_USAGE;
+    }
     if (c.reason && (strlen(c.reason) >= STORE_TEXT_MAX || strpbrk(c.reason, "\r\n"))) {
         fprintf(stderr, "mxdetourctl: --reason: one line of at most %d characters\n", STORE_TEXT_MAX - 1);
         return CTL_USAGE;
@@ -109,10 +117,13 @@ int main(int argc, char **argv)
 
     c.cfg = cfg_load(c.config_file, &errors);
     if (c.cfg == NULL) {
+        if (c.check)        /* the plugin's one line, and UNKNOWN */
+            printf("MXDETOUR UNKNOWN - configuration %s does not load: %s\n", c.config_file,
+                   errors.count ? errors.text[0] : "?");
         for (size_t i = 0; i < errors.count; i++)
             fprintf(stderr, "%s\n", errors.text[i]);
         cfg_errors_clear(&errors);
-        return CTL_CONFIG;
+        return c.check ? CHECK_UNKNOWN : CTL_CONFIG;
     }
     if (c.via && cfg_relay_find(c.cfg, c.via) == NULL) {
         fprintf(stderr, "mxdetourctl: --via: relay \"%s\" is not defined in %s\n", c.via, c.config_file);
@@ -126,6 +137,7 @@ int main(int argc, char **argv)
     }
     char err[256];
     c.store = store_open(&c.cfg->redis, c.cfg->site, err, sizeof(err));
+    c.redis_err = err;
     if (c.store == NULL && strcmp(cmd, "status") != 0) {
         fprintf(stderr, "mxdetourctl: %s\n", err);
         cfg_free(c.cfg);
@@ -134,7 +146,7 @@ int main(int argc, char **argv)
 
     int rc;
     if (strcmp(cmd, "status") == 0)
-        rc = ctl_status(&c);
+        rc = c.check ? ctl_check(&c) : ctl_status(&c);
     else if (strcmp(cmd, "list") == 0)
         rc = ctl_list(&c);
     else if (strcmp(cmd, "show") == 0)

@@ -2,12 +2,14 @@
  * mxdetourd - the mxdetour daemon: options, configuration check, and the
  * list of modules; the life of the process is in daemon.c.
  *
- * usage: mxdetourd [-fhtv] [-c file] [-p pidfile]
+ * usage: mxdetourd [-fhstv] [-c file] [-p pidfile]
  *
  *   -c file     configuration file (default CFG_DEFAULT_FILE)
  *   -t          check the configuration and exit: every error as one
  *               "FILE:LINE: what is wrong" line on stderr
  *   -f          stay in the foreground and log to stderr
+ *   -s          with -f, log to syslog all the same (systemd: the idents
+ *               mxdetour/<module> and facility mail stay as when detached)
  *   -p pidfile  overrides pid_file
  *   -v          more logging (repeatable)
  *   -h          this help
@@ -28,7 +30,9 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "engine.h"
+#include "health.h"
 #include "kick.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "privsep.h"
 #include "routes.h"
@@ -43,16 +47,19 @@ static const struct daemon_module *const modules[] = {
     &kick_module,               /* reschedules deferred mail after a route change */
     &routes_module,             /* the transport table Postfix reads */
     &engine_module,             /* Redis link, log followers, rules, probes, route view */
+    &health_module,             /* STATE_DIR/health for mxdetourctl status --check */
+    &metrics_http_module,       /* GET /metrics on metrics.listen; off by default */
     &milter_module,             /* libmilter on its own threads; reads the route view */
     NULL
 };
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: mxdetourd [-fhtv] [-c file] [-p pidfile]\n"
+    fprintf(fp, "usage: mxdetourd [-fhstv] [-c file] [-p pidfile]\n"
             "  -c file     configuration file (default %s)\n"
             "  -t          check the configuration and exit\n"
             "  -f          run in the foreground, log to stderr\n"
+            "  -s          log to syslog even with -f (for systemd)\n"
             "  -p pidfile  pid file (overrides pid_file)\n"
             "  -v          verbose logging (repeat for more)\n"
             "  -h          show this help\n", CFG_DEFAULT_FILE);
@@ -74,12 +81,12 @@ static struct cfg *load(const char *file)
 int main(int argc, char **argv)
 {
     const char *file = CFG_DEFAULT_FILE, *pid_file = NULL;
-    int check = 0, flags = 0, ch, status;
+    int check = 0, flags = 0, use_syslog = 0, ch, status;
     struct daemon d;
     struct cfg *cfg;
 
     msg_open("mxdetourd", MSG_STDERR, LOG_MAIL);
-    while ((ch = getopt(argc, argv, "c:fhp:tv")) != -1) {
+    while ((ch = getopt(argc, argv, "c:fhp:stv")) != -1) {
         switch (ch) {
         case 'c':
             file = optarg;
@@ -92,6 +99,9 @@ int main(int argc, char **argv)
             return DAEMON_EXIT_OK;
         case 'p':
             pid_file = optarg;
+            break;
+        case 's':
+            use_syslog = 1;
             break;
         case 't':
             check = 1;
@@ -110,6 +120,9 @@ int main(int argc, char **argv)
         return DAEMON_EXIT_USAGE;
     }
 
+    /* Errors in the file still go to stderr (load()), which systemd keeps. */
+    if (use_syslog && !check)
+        msg_open("mxdetourd", MSG_SYSLOG, LOG_MAIL);
     if ((cfg = load(file)) == NULL) {
         if (check)
             return DAEMON_EXIT_CONFIG;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "metrics.h"
 #include "msg.h"
 #include "recheck.h"
 #include "store_async.h"
@@ -66,6 +67,7 @@ static void on_probe(const struct probe_result *r, void *arg)
     msg_debug(MOD, "%s[%s]: %s after %llums", j->host[0] ? j->host : "-",
               netaddr_format(&j->addr, text, sizeof(text)), probe_kind_name(r->kind),
               (unsigned long long)r->elapsed_ms);
+    metrics_probe_result(0, r->kind, r->elapsed_ms);
     if (r->kind != PROBE_ERROR && rc.fn)
         rc.fn(&j->addr, j->host, r, rc.arg);
     else if (r->kind == PROBE_ERROR)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "metrics.h"
 #include "msg.h"
 #include "netaddr.h"
 #include "prober.h"
@@ -74,6 +75,7 @@ static void on_probe(const struct probe_result *r, void *arg)
     struct relay_state *s = arg;
     char why[160];
     s->probing = 0;
+    metrics_probe_result(1, r->kind, r->elapsed_ms);
     if (r->kind == PROBE_ERROR)
         return;
     snprintf(why, sizeof(why), "probe of %.80s:%d: %s", s->host, s->port, probe_kind_name(r->kind));

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "kick.h"
+#include "metrics.h"
 #include "msg.h"
 #include "netaddr.h"
 #include "privsep.h"
@@ -161,6 +162,7 @@ static void announce_live(const struct domains *l)
 static void on_reloaded(int status, const char *text, void *arg)
 {
     (void)arg;
+    metrics_inc(MET_POSTFIX_RELOADS, status != 0);
     r.reload_inflight = false;
     r.last_reload_ms = clock_mono_ms();
     announce_live(&r.riding);       /* a failed reload: as live as it gets */
@@ -272,6 +274,7 @@ static int publish(bool act)
     evtimer_del(r.retry);
     r.first_change_ms = 0;
     if (routetable_publish(&r.rt, r.config_dir, r.want, r.nwant, &flags, err, sizeof(err)) < 0) {
+        metrics_inc(MET_ROUTE_PUBLICATIONS, MP_FAILED);
         r.retry_ms = r.retry_ms ? r.retry_ms * 2 : ROUTES_RETRY_MIN_MS;
         if (r.retry_ms > ROUTES_RETRY_MAX_MS)
             r.retry_ms = ROUTES_RETRY_MAX_MS;
@@ -282,6 +285,7 @@ static int publish(bool act)
             timer_in(r.retry, r.retry_ms);
         return -1;
     }
+    metrics_inc(MET_ROUTE_PUBLICATIONS, flags & ROUTETABLE_UNCHANGED ? MP_UNCHANGED : MP_WRITTEN);
     r.retry_ms = 0;
     r.dirty = false;
     if (!(flags & ROUTETABLE_UNCHANGED))

@@ -97,4 +97,9 @@ void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, voi
 
 void astore_get_stats(struct astore_stats *s);
 
+/* store_async_feed.c: a feed record (store.h), written or removed, fire and
+ * forget. */
+void astore_feed_put(const struct store_feed *f);
+void astore_feed_del(const char *addr);
+
 #endif

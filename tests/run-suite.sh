@@ -4,6 +4,7 @@
 #   2. build with -Werror in build/release and run `make check`,
 #   3. build again with -fsanitize=address,undefined in build/asan and run
 #      `make check` there too,
+#   4. fuzz briefly, and build, install and purge the Debian package once,
 # and end with one line "N passed, N failed" over both runs.
 # Options: --no-deps (skip apt), --no-asan (one build only), -j N.
 set -u
@@ -61,6 +62,30 @@ for target in tests/fuzz/run-fuzz.sh tests/fuzz/run-fuzz-postqueue.sh; do
         tail -30 "$top/build/fuzz.out"; echo "[fuzz] FAIL: $target"; failed=$((failed + 1))
     fi
 done
+
+# The Debian package (issue 10): built from a copy of the tree, checked with
+# lintian, installed, removed and purged, once per run (it builds everything
+# again, so not in each build).  Root only; its TAP lines count like the rest.
+if [ -f "$top/tests/packaging/deb.sh" ]; then
+    echo "== package tests/packaging/deb.sh"
+    t0=$(date +%s)
+    sh "$top/tests/packaging/deb.sh" >"$top/build/package.out" 2>&1
+    rc=$?
+    grep -E '^(ok|not ok) ' "$top/build/package.out" | sed 's/^/[package] /'
+    p=$(grep -cE '^ok ' "$top/build/package.out")
+    f=$(grep -cE '^not ok ' "$top/build/package.out")
+    planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$top/build/package.out" | head -1)
+    if grep -q '^1\.\.0 # SKIP' "$top/build/package.out"; then
+        echo "[package] SKIP: $(sed -n 's/^1\.\.0 # SKIP //p' "$top/build/package.out")"
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] || [ "${planned:-x}" != $((p + f)) ]; then
+        tail -30 "$top/build/package.out"
+        echo "[package] FAIL: tests/packaging/deb.sh (exit status $rc, $((p + f)) of ${planned:-?} planned)"
+        f=$((f + 1))
+    fi
+    grep -E '^# (systemd-analyze security|package build)' "$top/build/package.out" | sed 's/^/[package] /'
+    echo "[package] stage took $(($(date +%s) - t0))s"
+    passed=$((passed + p)) failed=$((failed + f))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -23,7 +23,7 @@ printf '#define _GNU_SOURCE 1\n' > "$work/config.h"
 "$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -I"$work" -I"$top/lib" -Wall -Wextra -Werror \
     -o "$work/fuzz_logparse" "$top/tests/fuzz/fuzz_logparse.c" \
-    "$top/lib/logparse.c" "$top/lib/logtime.c" "$top/lib/netaddr.c" "$top/lib/evidence.c" \
+    "$top/lib/logparse.c" "$top/lib/logparse_fields.c" "$top/lib/logtime.c" "$top/lib/netaddr.c" "$top/lib/evidence.c" \
     "$top/lib/clock.c"
 
 for f in "$top"/tests/data/logparse/*.log "$top"/tests/data/postfix/*.log; do

@@ -110,6 +110,8 @@ START_TEST(every_error_reported_in_file_order) { expect_errors("many-errors"); }
 END_TEST
 START_TEST(syntax_error_has_line) { expect_errors("syntax"); }
 END_TEST
+START_TEST(feed_errors_named_by_line) { expect_errors("feed-errors"); }
+END_TEST
 
 START_TEST(missing_file_is_an_error)
 {
@@ -166,6 +168,32 @@ START_TEST(no_catch_all_means_no_match)
 }
 END_TEST
 
+/* Trust probe and the guard by default; an allow list is unguarded (it may
+ * become empty on purpose); guard = false turns the share check off. */
+START_TEST(feeds_read_with_defaults)
+{
+    struct cfg_errors e = {0};
+    enter_data_dir();
+    struct cfg *c = cfg_load("feeds.conf", &e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(c->nfeeds, 3);
+    ck_assert_uint_eq(c->feed_check_ms, 10000);
+    ck_assert_str_eq(c->feeds[0].name, "registry");
+    ck_assert_int_eq(c->feeds[0].trust, FEED_TRUST_PROBE);
+    ck_assert_int_eq(c->feeds[0].format, 0);                /* auto */
+    ck_assert(c->feeds[0].min_share == 0.5);
+    ck_assert_uint_eq(c->feeds[0].recheck_ms, 6 * 3600 * 1000ULL);
+    ck_assert_int_eq(c->feeds[1].trust, FEED_TRUST_DETOUR);
+    ck_assert_int_eq(c->feeds[1].format, 2);                /* plain */
+    ck_assert(c->feeds[1].min_share < 0);
+    ck_assert_int_eq(c->feeds[2].trust, FEED_TRUST_ALLOW);
+    ck_assert(c->feeds[2].min_share < 0);
+    ck_assert_uint_eq(c->feeds[2].recheck_ms, 2 * 3600 * 1000ULL);
+    ck_assert_int_eq(c->feeds[2].line, 5);
+    cfg_free(c);
+}
+END_TEST
+
 START_TEST(password_file_is_read_and_bounded)
 {
     struct cfg_errors e = {0};
@@ -216,6 +244,8 @@ Suite *make_suite(void)
     tcase_add_test(tc, three_errors_named_by_line);
     tcase_add_test(tc, every_error_reported_in_file_order);
     tcase_add_test(tc, syntax_error_has_line);
+    tcase_add_test(tc, feed_errors_named_by_line);
+    tcase_add_test(tc, feeds_read_with_defaults);
     tcase_add_test(tc, missing_file_is_an_error);
     tcase_add_test(tc, destination_matching_prefers_specific);
     tcase_add_test(tc, no_catch_all_means_no_match);

@@ -1,0 +1,84 @@
+#!/bin/sh
+#
+# unit_caps.sh - mxdetourd starts within the sandbox of conf/mxdetourd.service
+# as far as it can be built without systemd (TAP): as root, with only the
+# unit's CapabilityBoundingSet and with no_new_privs (setpriv), it opens the
+# milter socket, gives it to the user with mode 0660, drops to the user
+# with no capability left, and stops cleanly.  Without CAP_CHOWN it cannot
+# start: the set is not larger than needed, and the test can fail.
+# (`postfix reload` under the same set is checked in docs/operations.md.)
+#
+# Root only.  By hand: top_builddir=BUILD top_srcdir=. sh tests/packaging/unit_caps.sh
+set -u
+top_srcdir=$(cd "${top_srcdir:-.}" && pwd)
+top_builddir=$(cd "${top_builddir:-.}" && pwd)
+. "$top_srcdir/tests/lib/tap.sh"
+MXD=$top_builddir/mxdetourd
+unit=$top_srcdir/conf/mxdetourd.service
+
+if [ "$(id -u)" != 0 ]; then echo "1..0 # SKIP not root"; exit 0; fi
+command -v setpriv >/dev/null 2>&1 || { echo "1..0 # SKIP setpriv is not installed"; exit 0; }
+getent passwd nobody >/dev/null || { echo "1..0 # SKIP no user nobody"; exit 0; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-caps.XXXXXX") || exit 1
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+chmod 755 "$tmp"
+mkdir "$tmp/run" "$tmp/state"
+chown nobody "$tmp/state"
+conf=$tmp/mxdetour.conf
+cat >"$conf" <<CONF
+site = "caps";
+user = "nobody";
+pid_file = "$tmp/run/mxdetourd.pid";
+state_dir = "$tmp/state";
+routes = { table = "$tmp/state/transport"; reload = "never"; };
+milter = { socket = "unix:$tmp/run/milter.sock"; };
+CONF
+chmod 644 "$conf"
+
+# "CAP_SETUID CAP_CHOWN" -> "-all,+setuid,+chown", less the ones named in $1.
+bounding() {
+    set -- "${1:-}" $(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
+    drop=$1; shift
+    spec=-all
+    for c in "$@"; do
+        c=$(echo "${c#CAP_}" | tr 'A-Z' 'a-z')
+        [ "$c" = "$drop" ] || spec="$spec,+$c"
+    done
+    echo "$spec"
+}
+eventually() {
+    i=0
+    while [ $i -lt 100 ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done
+    return 1
+}
+
+plan 8
+spec=$(bounding)
+expect_match "the unit's bounding set is read ($spec)" "$spec" '^-all,\+setuid,\+setgid,\+chown'
+
+setpriv --bounding-set "$spec" --no-new-privs "$MXD" -f -c "$conf" 2>"$tmp/log" &
+pid=$!
+if eventually grep -q "started: " "$tmp/log"; then pass "mxdetourd starts with only those capabilities"
+else fail "mxdetourd starts with only those capabilities"; sed 's/^/#   /' "$tmp/log"; fi
+expect_eq "the milter socket is the user's, mode 660" \
+    "$(stat -c '%U %a' "$tmp/run/milter.sock" 2>&1)" "nobody 660"
+status=$(cat "/proc/$pid/status" 2>/dev/null)
+expect_match "it runs as the user" "$status" "Uid:[[:space:]]+$(id -u nobody)[[:space:]]"
+expect_match "... with no capability left" "$status" 'CapEff:[[:space:]]+0000000000000000'
+expect_match "... and no_new_privs" "$status" 'NoNewPrivs:[[:space:]]+1'
+kill -TERM "$pid"
+wait "$pid"
+expect_eq "TERM: exit status 0" "$?" 0
+pid=
+
+rm -f "$tmp/run/"*
+setpriv --bounding-set "$(bounding chown)" --no-new-privs "$MXD" -f -c "$conf" >"$tmp/out" 2>&1
+expect_eq "without CAP_CHOWN it cannot give the socket away: not started (exit 3)" "$?" 3
+tap_exit
