@@ -14,6 +14,7 @@
 #include "cfg.h"
 #include "cfg_read.h"
 #include "cfg_metrics.h"
+#include "cfg_redis.h"
 #include "duration.h"
 #include "netaddr.h"
 
@@ -29,55 +30,6 @@ const char *policy_name(enum policy p)
 static bool valid_name(const char *s)
 {
     return cfgr_valid_name(s);
-}
-
-/* Reads a password file: one line, at most 512 bytes, trailing newline cut. */
-static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const char *path)
-{
-    char buf[514], where[256];
-    FILE *fp = fopen(path, "r");
-
-    if (fp == NULL) {
-        cfgr_error(r, s, "%s: cannot open %s: %s", cfgr_path(s, where, sizeof(where)), path,
-                   strerror(errno));
-        return NULL;
-    }
-    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-    fclose(fp);
-    buf[n] = 0;
-    buf[strcspn(buf, "\r\n")] = 0;
-    if (n > 512 || buf[0] == 0) {
-        cfgr_error(r, s, "%s: %s must hold one line of 1 to 512 bytes",
-                   cfgr_path(s, where, sizeof(where)), path);
-        return NULL;
-    }
-    return strdup(buf);
-}
-
-static void read_redis(struct cfg_reader *r, const config_setting_t *root, struct cfg_redis *rd)
-{
-    static const char *const keys[] = {"socket", "host", "port", "database", "prefix", "user",
-                                       "password_file", "connect_timeout", "command_timeout", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "redis");
-
-    if (g)
-        cfgr_check_keys(r, g, keys);
-    rd->socket = cfgr_string(r, g, "socket", NULL, false);
-    rd->host = cfgr_string(r, g, "host", "127.0.0.1", false);
-    rd->port = (int)cfgr_int(r, g, "port", 6379, 1, 65535);
-    rd->database = (int)cfgr_int(r, g, "database", 0, 0, 1000);
-    rd->prefix = cfgr_string(r, g, "prefix", "mxd", false);
-    rd->user = cfgr_string(r, g, "user", NULL, false);
-    char *pwfile = cfgr_string(r, g, "password_file", NULL, false);
-    if (pwfile) {
-        rd->password = read_secret(r, config_setting_get_member(g, "password_file"), pwfile);
-        free(pwfile);
-    }
-    rd->connect_timeout_ms = cfgr_duration(r, g, "connect_timeout", 2000, 100, 60000);
-    rd->command_timeout_ms = cfgr_duration(r, g, "command_timeout", 1000, 100, 60000);
-    if (rd->prefix && !valid_name(rd->prefix))
-        cfgr_error(r, config_setting_get_member(g, "prefix"),
-                   "redis.prefix: use letters, digits, '-', '_' and '.' only");
 }
 
 /* Detection parameters, globally or as a destination's override of them. */
@@ -496,7 +448,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     c->user = cfgr_string(&r, root, "user", NULL, false);
     c->pid_file = cfgr_string(&r, root, "pid_file", RUNSTATEDIR "/mxdetour/mxdetourd.pid", false);
     c->state_dir = cfgr_string(&r, root, "state_dir", LOCALSTATEDIR "/lib/mxdetour", false);
-    read_redis(&r, root, &c->redis);
+    cfg_read_redis(&r, root, &c->redis);
     read_logs(&r, root, c);
     read_global_detection(&r, root, c);
     read_probe(&r, root, &c->probe);
@@ -585,11 +537,7 @@ void cfg_free(struct cfg *c)
     free(c->user);
     free(c->pid_file);
     free(c->state_dir);
-    free(c->redis.socket);
-    free(c->redis.host);
-    free(c->redis.prefix);
-    free(c->redis.user);
-    free(c->redis.password);
+    cfg_redis_free(&c->redis);
     for (size_t i = 0; i < c->nlogs; i++) {
         free(c->logs[i].path);
         free(c->logs[i].command);

@@ -24,10 +24,25 @@
 #define CFG_MAX_RELAYS_PER_DEST 8
 #define CFG_MAX_ERRORS 100
 
+#define CFG_MAX_SENTINELS 8
+
+/* An IP address literal and a port: sentinels are reached by address, so
+ * that asking them never waits for a DNS lookup. */
+struct cfg_hostport {
+    char host[46];
+    int port;
+};
+
 struct cfg_redis {
     char *socket;                /* Unix socket path, or NULL for host/port */
     char *host;
     int port;
+    /* With sentinels, socket/host/port are unused: the master is asked for. */
+    struct cfg_hostport sentinels[CFG_MAX_SENTINELS];
+    size_t nsentinels;           /* 0: no Sentinel, Redis at socket/host */
+    char *master_name;           /* the name the sentinels monitor it under */
+    char *sentinel_user;         /* ACL user for the sentinels, or NULL */
+    char *sentinel_password;     /* read from sentinel_password_file, or NULL */
     int database;
     char *prefix;                /* key prefix; the site name follows it */
     char *user;                  /* ACL user, or NULL */

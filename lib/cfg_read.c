@@ -99,9 +99,10 @@ char *cfgr_string(struct cfg_reader *r, const config_setting_t *g, const char *n
     const config_setting_t *s = g ? typed(r, g, name, CONFIG_TYPE_STRING, "a string") : NULL;
 
     if (s == NULL) {
-        if (required && g && config_setting_get_member(g, name) == NULL)
-            cfgr_error(r, g, "%s%s%s: required setting is missing",
-                       cfgr_path(g, path, sizeof(path)), path[0] ? "." : "", name);
+        if (required && g && config_setting_get_member(g, name) == NULL) {
+            cfgr_path(g, path, sizeof(path));   /* before path[0] is read below */
+            cfgr_error(r, g, "%s%s%s: required setting is missing", path, path[0] ? "." : "", name);
+        }
         return dflt ? strdup(dflt) : NULL;
     }
     const char *v = config_setting_get_string(s);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "sentinel.h"
 #include "store.h"
 #include "store_int.h"
 #include "store_keys.h"
@@ -106,38 +107,14 @@ redisReply *store_eval(struct store *st, enum store_script s, int nkeys, int nar
     return checked(st, r);
 }
 
-struct store *store_open(const struct cfg_redis *rc, const char *site, char *err, size_t errlen)
+/* AUTH and SELECT on a fresh connection. */
+static int login(struct store *st, const struct cfg_redis *rc)
 {
-    struct timeval ct = {(time_t)(rc->connect_timeout_ms / 1000),
-                         (suseconds_t)(rc->connect_timeout_ms % 1000) * 1000};
-    struct timeval cmd = {(time_t)(rc->command_timeout_ms / 1000),
-                          (suseconds_t)(rc->command_timeout_ms % 1000) * 1000};
-    struct store *st = calloc(1, sizeof(*st));
-
-    if (st == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    snprintf(st->prefix, sizeof(st->prefix), "%s:%s", rc->prefix, site);
-    st->rc = rc->socket ? redisConnectUnixWithTimeout(rc->socket, ct)
-                        : redisConnectWithTimeout(rc->host, rc->port, ct);
-    if (st->rc == NULL || st->rc->err) {
-        snprintf(err, errlen, "cannot connect to redis at %s%s%d: %s",
-                 rc->socket ? rc->socket : rc->host, rc->socket ? "" : ":",
-                 rc->socket ? 0 : rc->port, st->rc ? st->rc->errstr : "out of memory");
-        if (rc->socket)     /* no port for a socket path */
-            snprintf(err, errlen, "cannot connect to redis at %s: %s", rc->socket,
-                     st->rc ? st->rc->errstr : "out of memory");
-        store_close(st);
-        return NULL;
-    }
-    redisSetTimeout(st->rc, cmd);
-    redisReply *r = NULL;
+    redisReply *r;
     if (rc->password) {
         const char *argv[] = {"AUTH", rc->user ? rc->user : rc->password, rc->password};
-        r = store_command(st, rc->user ? 3 : 2, argv, NULL);
-        if (r == NULL)
-            goto failed;
+        if ((r = store_command(st, rc->user ? 3 : 2, argv, NULL)) == NULL)
+            return -1;
         freeReplyObject(r);
     }
     if (rc->database) {
@@ -145,16 +122,89 @@ struct store *store_open(const struct cfg_redis *rc, const char *site, char *err
         snprintf(db, sizeof(db), "%d", rc->database);
         const char *argv[] = {"SELECT", db};
         if ((r = store_command(st, 2, argv, NULL)) == NULL)
-            goto failed;
+            return -1;
         freeReplyObject(r);
     }
-    if (load_scripts(st) < 0)
-        goto failed;
+    return 0;
+}
+
+/* Connects to socket, or host and port, and logs in; -1 with st->err set. */
+static int open_at(struct store *st, const struct cfg_redis *rc, const char *socket,
+                   const char *host, int port)
+{
+    struct timeval ct = {(time_t)(rc->connect_timeout_ms / 1000),
+                         (suseconds_t)(rc->connect_timeout_ms % 1000) * 1000};
+    struct timeval cmd = {(time_t)(rc->command_timeout_ms / 1000),
+                          (suseconds_t)(rc->command_timeout_ms % 1000) * 1000};
+
+    if (st->rc)
+        redisFree(st->rc);
+    st->rc = socket ? redisConnectUnixWithTimeout(socket, ct) : redisConnectWithTimeout(host, port, ct);
+    if (st->rc == NULL || st->rc->err) {
+        if (socket)
+            store_fail(st, "cannot connect to redis at %s: %s", socket,
+                       st->rc ? st->rc->errstr : "out of memory");
+        else
+            store_fail(st, "cannot connect to redis at %s%s%s:%d: %s", strchr(host, ':') ? "[" : "",
+                       host, strchr(host, ':') ? "]" : "", port, st->rc ? st->rc->errstr : "out of memory");
+        return -1;
+    }
+    redisSetTimeout(st->rc, cmd);
+    return login(st, rc);
+}
+
+/* Asks the sentinels in turn for the master, and takes the first answer
+ * that ROLE confirms: a sentinel that has not yet seen a failover may name
+ * a master that is a replica now, and writes there would fail. */
+static int open_by_sentinel(struct store *st, const struct cfg_redis *rc)
+{
+    char why[512] = "", one[256], where[64], role[16];
+    size_t len = 0;
+
+    for (size_t i = 0; i < rc->nsentinels; i++) {
+        struct cfg_hostport m;
+        if (sentinel_ask(rc, i, &m, one, sizeof(one)) == 0) {
+            sentinel_hostport(&m, where, sizeof(where));
+            if (open_at(st, rc, NULL, m.host, m.port) < 0) {
+                snprintf(one, sizeof(one), "%s", st->err);
+            } else {
+                const char *argv[] = {"ROLE"};
+                redisReply *r = store_command(st, 1, argv, NULL);
+                int is = r ? sentinel_decode_role(r, role, sizeof(role)) : -1;
+                if (r)
+                    freeReplyObject(r);
+                if (is == 1)
+                    return 0;
+                char sent[64];
+                snprintf(one, sizeof(one), "sentinel %s names %s, which %s%s",
+                         sentinel_hostport(&rc->sentinels[i], sent, sizeof(sent)), where,
+                         is == 0 ? "is a " : "gives no valid answer to ROLE", is == 0 ? role : "");
+            }
+        }
+        /* Every sentinel's reason, in order: they may disagree. */
+        int w = snprintf(why + len, sizeof(why) - len, "%s%s", len ? "; " : "", one);
+        if (w > 0 && (size_t)w < sizeof(why) - len)
+            len += (size_t)w;
+    }
+    return store_fail(st, "no master %s from the sentinels: %s", rc->master_name, why);
+}
+
+struct store *store_open(const struct cfg_redis *rc, const char *site, char *err, size_t errlen)
+{
+    struct store *st = calloc(1, sizeof(*st));
+
+    if (st == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(st->prefix, sizeof(st->prefix), "%s:%s", rc->prefix, site);
+    int ok = rc->nsentinels ? open_by_sentinel(st, rc) : open_at(st, rc, rc->socket, rc->host, rc->port);
+    if (ok < 0 || load_scripts(st) < 0) {
+        snprintf(err, errlen, "%s", st->err);
+        store_close(st);
+        return NULL;
+    }
     return st;
-failed:
-    snprintf(err, errlen, "%s", st->err);
-    store_close(st);
-    return NULL;
 }
 
 void store_close(struct store *st)

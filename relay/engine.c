@@ -251,6 +251,10 @@ static void on_view_request(const char *domain, void *arg)
         resolve(norm);              /* its MX addresses may be blocked ones */
 }
 
+/* Set while on_store_up() re-publishes: records are then only put back
+ * where Redis lost them. */
+static int restoring;
+
 /* Publishes the domain's route and record after a change. */
 static void reroute(const char *domain)
 {
@@ -281,7 +285,10 @@ static void reroute(const char *domain)
             len += (size_t)w;
         }
     }
-    astore_domain_put(&rec);
+    if (restoring)
+        astore_domain_restore(&rec);
+    else
+        astore_domain_put(&rec);
     /* A new detour is shown to the milter only once Postfix has it
      * (on_route_live), so that mail it accepts is never routed the old way;
      * everything else is shown at once. */
@@ -323,6 +330,15 @@ static void on_relay_change(const char *relay, int up, void *arg)
     for (size_t i = 0; i < eng.nmanual; i++)
         if (!eng.manual[i].is_addr)
             reroute(eng.manual[i].name);
+}
+
+/* Redis is (back) up, maybe a new master that never got our last writes:
+ * put back the records of our detoured destinations it lacks. */
+static void on_store_up(void *arg)
+{
+    restoring = 1;
+    on_relay_change(NULL, 1, arg);
+    restoring = 0;
 }
 
 /* ---- DNS: which addresses serve a domain ---- */
@@ -600,7 +616,7 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up DNS resolution and probes");
         return -1;
     }
-    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual};
+    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_up = on_store_up};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
     feedpolicy_start(eng.rules, cfg);

@@ -7,10 +7,12 @@
  * current record back, and the same ops are applied to it and sent again.
  *
  * Here: the entries, evidence and its writes, the two connections (commands,
- * and the change-channel subscription) with their watchdog and backoff, the
- * destination records and the probe lock.  What Redis tells us unasked (the
- * change channel, resyncs, manual records) is store_async_news.c's; the
- * state both use is in store_async_int.h.  Event loop, main thread only.
+ * and the change-channel subscription) with their watchdog and backoff.
+ * Elsewhere: what Redis tells us unasked (the change channel, resyncs,
+ * manual records) in store_async_news.c, Sentinel in store_async_ha.c,
+ * destination records in store_async_dom.c, the probe lock in
+ * store_async_lock.c; the state they share is in store_async_int.h.  Event
+ * loop, main thread only.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 
 #include "clock.h"
 #include "msg.h"
+#include "sentinel.h"
 #include "store_async.h"
 #include "store_async_int.h"
 #include "store_int.h"
@@ -37,7 +40,6 @@
 
 struct astore_state astore;         /* the module; see store_async_int.h */
 
-static void connect_all(void);
 static void flush(struct entry *e);
 
 static unsigned hash(const char *s)
@@ -142,6 +144,8 @@ static void send_cas(struct entry *e, int use_eval)
     e->sent_b = e->auth;
     for (unsigned i = 0; i < e->sent; i++)
         apply(&e->sent_b, &e->ops[i], &changed);
+    changed |= e->republish;
+    e->republish = 0;
     if (store_cas_prepare(&a, astore.prefix, e->addr, e->host, e->have_auth ? e->version : 0, &e->sent_b,
                           changed, clock_now_ms(), STORE_KEY_TTL_MS) < 0) {
         astore.stats.dropped += e->nops;
@@ -220,13 +224,25 @@ static void read_reply(redisAsyncContext *ac, void *reply, void *priv)
     struct store_addr a;
     (void)ac;
 
-    e->inflight = 0;
+    int restore = e->restore;
+    e->inflight = e->restore = 0;
     if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 4
         || store_decode_addr(e->addr, r->element[0], r->element[1], r->element[2], r->element[3], &a) < 0) {
         astore.stats.errors++;
         msg_limited(&astore.err_lim, 60000, MOD, "malformed record for %s in redis; ignored", e->addr);
+        return;
+    }
+    if (restore && a.version == 0 && e->have_auth && e->version > 0) {
+        /* Redis lacks a record we had: a new master that never got our
+         * last writes (replication is asynchronous), or a Redis restarted
+         * empty.  Put back what we knew, with the evidence still queued. */
+        msg_limited(&astore.restore_lim, 10000, MOD, "redis has lost the record of %s (a failover "
+                    "or a restart); writing back this daemon's copy", e->addr);
+        e->version = 0;
+        e->republish = 1;
+        send_cas(e, 0);
         return;
     }
     e->have_auth = 1;
@@ -321,7 +337,7 @@ static void drop_connections(void)
         redisAsyncFree(s);
 }
 
-static void went_down(const char *why)
+void astore_went_down(const char *why)
 {
     int was_up = astore.up;
     astore.up = 0;
@@ -350,7 +366,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     else
         astore.sub = NULL;
     if (!astore.stopping)
-        went_down(buf);
+        astore_went_down(buf);
 }
 
 /* On failure hiredis frees ac after this returns, without on_disconnect. */
@@ -365,7 +381,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     else
         astore.sub = NULL;
     if (!astore.stopping)
-        went_down(buf);
+        astore_went_down(buf);
 }
 
 static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
@@ -377,7 +393,7 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
     if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-        went_down("SCRIPT LOAD failed");
+        astore_went_down("SCRIPT LOAD failed");
         return;
     }
     memcpy(astore.sha[idx], r->str, 40);
@@ -387,17 +403,32 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
         astore.up = 1;
         astore.backoff_ms = 0;
         astore.stats.reconnects++;
-        msg_info(MOD, "connected to redis; site key prefix %s", astore.prefix);
+        if (astore.rc.nsentinels) {
+            char where[64];
+            msg_info(MOD, "connected to redis master %s (%s, from the sentinels); site key prefix %s",
+                     sentinel_hostport(&astore.at, where, sizeof(where)), astore.rc.master_name,
+                     astore.prefix);
+        } else {
+            msg_info(MOD, "connected to redis; site key prefix %s", astore.prefix);
+        }
         if (astore.cb.on_up)
             astore.cb.on_up(astore.cb.arg);
         astore_resync();
+        /* Records we know are read first (and put back if lost), then our
+         * queued evidence is applied to them. */
         for (unsigned b = 0; b < BUCKETS; b++)
-            for (struct entry *e = astore.table[b]; e; e = e->next)
-                flush(e);
+            for (struct entry *e = astore.table[b]; e; e = e->next) {
+                if (e->have_auth && e->version > 0 && !e->inflight) {
+                    e->restore = 1;
+                    astore_send_read(e);
+                } else {
+                    flush(e);
+                }
+            }
     }
 }
 
-static void ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
+void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     (void)priv;
@@ -406,22 +437,24 @@ static void ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 static void auth_and_select(redisAsyncContext *ac)
 {
+    redisCallbackFn *fn = ac == astore.cmd ? astore_ignore_reply : NULL;
     if (astore.rc.password) {
         const char *argv[] = {"AUTH", astore.rc.user ? astore.rc.user : astore.rc.password, astore.rc.password};
-        astore_send_cmd(ac, ac == astore.cmd ? ignore_reply : NULL, NULL, astore.rc.user ? 3 : 2, argv);
+        astore_send_cmd(ac, fn, NULL, astore.rc.user ? 3 : 2, argv);
     }
     if (astore.rc.database) {
         char db[16];
         snprintf(db, sizeof(db), "%d", astore.rc.database);
         const char *argv[] = {"SELECT", db};
-        astore_send_cmd(ac, ac == astore.cmd ? ignore_reply : NULL, NULL, 2, argv);
+        astore_send_cmd(ac, fn, NULL, 2, argv);
     }
 }
 
 static redisAsyncContext *open_one(void)
 {
-    redisAsyncContext *ac = astore.rc.socket ? redisAsyncConnectUnix(astore.rc.socket)
-                                         : redisAsyncConnect(astore.rc.host, astore.rc.port);
+    redisAsyncContext *ac = astore.rc.nsentinels ? redisAsyncConnect(astore.at.host, astore.at.port)
+                            : astore.rc.socket ? redisAsyncConnectUnix(astore.rc.socket)
+                                               : redisAsyncConnect(astore.rc.host, astore.rc.port);
     if (ac == NULL)
         return NULL;
     if (ac->err) {
@@ -437,10 +470,18 @@ static redisAsyncContext *open_one(void)
     return ac;
 }
 
-static void connect_all(void)
+void astore_connect(void)
 {
     if (astore.cmd || astore.sub)
         return;                     /* connected or connecting already */
+    if (astore.rc.nsentinels) {
+        if (!astore.have_master) {  /* ask the sentinels; they call us back */
+            astore_find_master();
+            return;
+        }
+        astore.have_master = 0;     /* after a loss, ask again */
+        astore.at = astore.master;
+    }
     astore.cmd = open_one();
     astore.sub = astore.cmd ? open_one() : NULL;
     if (astore.cmd == NULL || astore.sub == NULL) {
@@ -451,6 +492,8 @@ static void connect_all(void)
     astore.outstanding = 0;
     auth_and_select(astore.cmd);
     auth_and_select(astore.sub);
+    if (astore.rc.nsentinels)
+        astore_check_role();        /* before the scripts: up only on a master */
     char chan[200];
     store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
     const char *argv[] = {"SUBSCRIBE", chan};
@@ -466,7 +509,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    connect_all();
+    astore_connect();
 }
 
 /* Drops a connection whose commands hang, or that never finishes connecting. */
@@ -477,7 +520,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     uint64_t limit = astore.rc.command_timeout_ms + (astore.up ? 0 : astore.rc.connect_timeout_ms);
     if (astore.cmd && astore.outstanding > 0 && clock_mono_ms() - astore.last_reply_ms > limit)
-        went_down("command timed out");
+        astore_went_down("command timed out");
 }
 
 int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
@@ -490,6 +533,9 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
     astore.rc.host = rc->host ? strdup(rc->host) : NULL;
     astore.rc.user = rc->user ? strdup(rc->user) : NULL;
     astore.rc.password = rc->password ? strdup(rc->password) : NULL;
+    astore.rc.master_name = rc->master_name ? strdup(rc->master_name) : NULL;
+    astore.rc.sentinel_user = rc->sentinel_user ? strdup(rc->sentinel_user) : NULL;
+    astore.rc.sentinel_password = rc->sentinel_password ? strdup(rc->sentinel_password) : NULL;
     astore.rc.prefix = NULL;
     snprintf(astore.prefix, sizeof(astore.prefix), "%s:%s", rc->prefix, site);
     if (cb)
@@ -500,13 +546,17 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
     struct timeval second = {1, 0};
     if (astore.retry == NULL || astore.watchdog == NULL || evtimer_add(astore.watchdog, &second) < 0)
         return -1;
-    connect_all();
+    if (astore.rc.nsentinels && astore_ha_start() < 0)
+        return -1;
+    astore_connect();
     return 0;
 }
 
 void astore_stop(void)
 {
     astore.stopping = 1;
+    if (astore.rc.nsentinels)
+        astore_ha_stop();
     drop_connections();
     if (astore.retry)
         event_free(astore.retry);
@@ -522,28 +572,15 @@ void astore_stop(void)
     free(astore.rc.host);
     free(astore.rc.user);
     free(astore.rc.password);
+    free(astore.rc.master_name);
+    free(astore.rc.sentinel_user);
+    free(astore.rc.sentinel_password);
     memset(&astore, 0, sizeof(astore));
 }
 
 int astore_is_up(void)
 {
     return astore.up;
-}
-
-void astore_domain_put(const struct store_domain *d)
-{
-    char key[320], index[200], chan[200], now[24], ttl[24], since[24];
-    if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain))
-        return;
-    store_key(index, sizeof(index), astore.prefix, "doms", NULL);
-    store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
-    snprintf(now, sizeof(now), "%llu", (unsigned long long)clock_now_ms());
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)STORE_KEY_TTL_MS);
-    snprintf(since, sizeof(since), "%llu", (unsigned long long)d->since_ms);
-    const char *argv[] = {"EVAL", store_script_text[SCRIPT_DOM_PUT], "3", key, index, chan,
-                          d->domain, now, ttl, "mx", d->mx, "state", d->state, "via", d->via,
-                          "reason", d->reason, "since", since, "updated", now};
-    astore_send_cmd(astore.cmd, ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
 void astore_get_stats(struct astore_stats *s)
@@ -553,57 +590,4 @@ void astore_get_stats(struct astore_stats *s)
     for (unsigned b = 0; b < BUCKETS; b++)
         for (struct entry *e = astore.table[b]; e; e = e->next)
             s->pending += e->nops;
-}
-
-struct lock_req {
-    astore_lock_fn fn;
-    void *arg;
-    struct event *later;            /* Redis down: answer on the next loop turn */
-};
-
-static void lock_reply(redisAsyncContext *ac, void *reply, void *priv)
-{
-    struct lock_req *lr = priv;
-    redisReply *r = astore_took(reply);
-    (void)ac;
-    /* "OK" when taken, nil when held; no answer (connection lost): probe. */
-    if (!astore.stopping)
-        lr->fn(r == NULL || r->type == REDIS_REPLY_STATUS, lr->arg);
-    free(lr);
-}
-
-static void lock_later(evutil_socket_t fd, short what, void *priv)
-{
-    struct lock_req *lr = priv;
-    (void)fd;
-    (void)what;
-    event_free(lr->later);
-    lr->fn(1, lr->arg);
-    free(lr);
-}
-
-void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, void *arg)
-{
-    char key[320], ttl[24], owner[96], host[64] = "?";
-    struct lock_req *lr = calloc(1, sizeof(*lr));
-
-    if (lr == NULL)
-        return;
-    lr->fn = fn;
-    lr->arg = arg;
-    gethostname(host, sizeof(host) - 1);
-    snprintf(owner, sizeof(owner), "%.63s:%ld", host, (long)getpid());
-    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ttl_ms);
-    if (astore.up && store_key(key, sizeof(key), astore.prefix, "lock:probe", addr)) {
-        const char *argv[] = {"SET", key, owner, "NX", "PX", ttl};
-        if (astore_send_cmd(astore.cmd, lock_reply, lr, 6, argv) == 0)
-            return;
-    }
-    struct timeval now = {0, 0};
-    lr->later = evtimer_new(astore.base, lock_later, lr);
-    if (lr->later == NULL || evtimer_add(lr->later, &now) < 0) {
-        if (lr->later)
-            event_free(lr->later);
-        free(lr);
-    }
 }

@@ -24,6 +24,15 @@
  *
  * Reconnects: exponential backoff from 250 ms to 30 s, with jitter; Lua
  * scripts are loaded on each connection and re-sent as EVAL after NOSCRIPT.
+ * After each (re)connection the records this daemon knows are read first:
+ * one Redis lacks (a new master that missed our last writes, or a Redis
+ * restarted empty) is written back from our copy, with the queued evidence.
+ *
+ * Sentinel (redis.sentinels; store_async_ha.c): each connection goes to the
+ * master the sentinels name, confirmed with ROLE; a +switch-master
+ * announcement moves both connections to the new master at once, and a
+ * lost connection asks the sentinels again (same backoff).  Nothing of
+ * this blocks the loop.
  *
  * One instance per process (file-static state, like Postfix's modules); runs
  * on the event_base given to astore_start(), in the main thread only.
@@ -76,6 +85,9 @@ void astore_record(const char *addr, const char *host, enum astore_op op, enum f
 
 /* Writes a destination record, fire and forget (it is derived data). */
 void astore_domain_put(const struct store_domain *d);
+/* The same, but only when Redis has no record of d->domain: after a
+ * reconnection (on_up), to put back what a failover lost. */
+void astore_domain_restore(const struct store_domain *d);
 
 /* The site's probe lock for addr (SET NX PX): fn(1) when this daemon may
  * probe, fn(0) when another holds it.  With Redis down, fn(1): probing

@@ -15,6 +15,9 @@
  *   astore_lookup()     the entry of an address, created if asked (NULL
  *                       when full or out of memory)
  *   astore_send_read()  reads the record of an entry from Redis
+ *   astore_connect()    opens both connections (to the master, with sentinels)
+ *   astore_went_down()  drops them, logs why, and retries with backoff
+ *   astore_ignore_reply() a reply callback for fire-and-forget commands
  * store_async_news.c provides:
  *   astore_resync()          after every (re)connection: reads all again
  *   astore_change_message()  the callback of the change-channel SUBSCRIBE
@@ -62,6 +65,8 @@ struct entry {
     struct breaker sent_b;          /* auth with those ops applied: what the CAS wrote */
     int inflight;
     int tries;
+    int restore;                    /* read after a (re)connection: put auth back if missing */
+    int republish;                  /* the next CAS announces the record even if unchanged */
 };
 
 struct astore_state {
@@ -79,8 +84,13 @@ struct astore_state {
     struct entry *table[BUCKETS];
     unsigned nentries;
     struct astore_stats stats;
-    struct msg_limiter down_lim, err_lim;
+    struct msg_limiter down_lim, err_lim, restore_lim, restore_dom_lim;
     int stopping;
+    /* With sentinels (store_async_ha.c): the master to connect to next,
+     * and the one connected to. */
+    struct cfg_hostport master, at;
+    int have_master;                /* master is fresh: use it, do not ask */
+    int asking;                     /* a question to the sentinels is out */
 };
 
 extern struct astore_state astore;
@@ -91,6 +101,16 @@ int astore_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int 
 redisReply *astore_took(void *reply);
 struct entry *astore_lookup(const char *addr, int create);
 void astore_send_read(struct entry *e);
+
+void astore_connect(void);
+void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv);
+void astore_went_down(const char *why);
+
+/* store_async_ha.c: Sentinel (see store_async.h, "Sentinel") */
+int astore_ha_start(void);
+void astore_ha_stop(void);
+void astore_find_master(void);      /* asks; astore_connect() once answered */
+void astore_check_role(void);       /* on cmd: ROLE, down unless master */
 
 /* store_async_news.c */
 void astore_resync(void);

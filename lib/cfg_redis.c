@@ -1,0 +1,170 @@
+/*
+ * cfg_redis - the redis group of mxdetour.conf(5); see cfg_redis.h.
+ *
+ * Two ways to find Redis: directly (socket, or host and port), or through
+ * Redis Sentinel (sentinels and master_name), where the master's address is
+ * asked for at every connection (lib/sentinel.h).  Passwords are read from
+ * files, never written in the configuration itself.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_redis.h"
+
+/* Reads a password file: one line, at most 512 bytes, trailing newline cut. */
+static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const char *path)
+{
+    char buf[514], where[256];
+    FILE *fp = fopen(path, "r");
+
+    if (fp == NULL) {
+        cfgr_error(r, s, "%s: cannot open %s: %s", cfgr_path(s, where, sizeof(where)), path,
+                   strerror(errno));
+        return NULL;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+    fclose(fp);
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0;
+    if (n > 512 || buf[0] == 0) {
+        cfgr_error(r, s, "%s: %s must hold one line of 1 to 512 bytes",
+                   cfgr_path(s, where, sizeof(where)), path);
+        return NULL;
+    }
+    return strdup(buf);
+}
+
+static char *secret_from(struct cfg_reader *r, const config_setting_t *g, const char *name)
+{
+    char *path = cfgr_string(r, g, name, NULL, false);
+    char *secret = NULL;
+    if (path) {
+        secret = read_secret(r, config_setting_get_member(g, name), path);
+        free(path);
+    }
+    return secret;
+}
+
+int cfg_parse_hostport(const char *text, struct cfg_hostport *out)
+{
+    unsigned char bin[16];
+    const char *colon, *host = text;
+    size_t hlen;
+
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (close == NULL || close[1] != ':')
+            return -1;
+        host = text + 1;
+        hlen = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        if ((colon = strrchr(text, ':')) == NULL)
+            return -1;
+        hlen = (size_t)(colon - text);
+    }
+    if (hlen == 0 || hlen >= sizeof(out->host))
+        return -1;
+    memcpy(out->host, host, hlen);
+    out->host[hlen] = 0;
+    int family = text[0] == '[' ? AF_INET6 : AF_INET;
+    if (inet_pton(family, out->host, bin) != 1)
+        return -1;
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (!isdigit((unsigned char)colon[1]) || *end || errno || port < 1 || port > 65535)
+        return -1;
+    out->port = (int)port;
+    return 0;
+}
+
+static void read_sentinels(struct cfg_reader *r, const config_setting_t *g, struct cfg_redis *rd)
+{
+    char where[256];
+    size_t n = 0;
+    char **list = cfgr_strings(r, g, "sentinels", &n);
+    const config_setting_t *s = config_setting_get_member(g, "sentinels");
+
+    if (list == NULL)
+        return;
+    if (n == 0 || n > CFG_MAX_SENTINELS)
+        cfgr_error(r, s, "%s: name 1 to %d sentinels (three is usual)", cfgr_path(s, where, sizeof(where)),
+                   CFG_MAX_SENTINELS);
+    for (size_t i = 0; i < n && i < CFG_MAX_SENTINELS; i++) {
+        if (cfg_parse_hostport(list[i], &rd->sentinels[rd->nsentinels]) < 0) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            cfgr_error(r, e ? e : s, "%s: \"%s\" is not ADDRESS:PORT (an IP address, IPv6 in "
+                       "brackets; not a host name)", cfgr_path(e ? e : s, where, sizeof(where)), list[i]);
+            continue;
+        }
+        rd->nsentinels++;
+    }
+    cfgr_free_strings(list, n);
+    rd->master_name = cfgr_string(r, g, "master_name", NULL, true);
+    if (rd->master_name && !cfgr_valid_name(rd->master_name))
+        cfgr_error(r, config_setting_get_member(g, "master_name"),
+                   "redis.master_name: use letters, digits, '-', '_' and '.' only");
+    /* With sentinels, where Redis is comes from them: a socket or an
+     * address given as well would be silently ignored, so say so. */
+    static const char *const direct[] = {"socket", "host", "port", NULL};
+    for (const char *const *k = direct; *k; k++) {
+        const config_setting_t *d = config_setting_get_member(g, *k);
+        if (d)
+            cfgr_error(r, d, "redis.%s: not used with redis.sentinels (the sentinels name the master)", *k);
+    }
+}
+
+void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct cfg_redis *rd)
+{
+    static const char *const keys[] = {"socket", "host", "port", "database", "prefix", "user",
+                                       "password_file", "connect_timeout", "command_timeout",
+                                       "sentinels", "master_name", "sentinel_user",
+                                       "sentinel_password_file", NULL};
+    const config_setting_t *g = cfgr_group(r, root, "redis");
+
+    if (g)
+        cfgr_check_keys(r, g, keys);
+    rd->socket = cfgr_string(r, g, "socket", NULL, false);
+    rd->host = cfgr_string(r, g, "host", "127.0.0.1", false);
+    rd->port = (int)cfgr_int(r, g, "port", 6379, 1, 65535);
+    rd->database = (int)cfgr_int(r, g, "database", 0, 0, 1000);
+    rd->prefix = cfgr_string(r, g, "prefix", "mxd", false);
+    rd->user = cfgr_string(r, g, "user", NULL, false);
+    rd->password = secret_from(r, g, "password_file");
+    rd->connect_timeout_ms = cfgr_duration(r, g, "connect_timeout", 2000, 100, 60000);
+    rd->command_timeout_ms = cfgr_duration(r, g, "command_timeout", 1000, 100, 60000);
+    if (rd->prefix && !cfgr_valid_name(rd->prefix))
+        cfgr_error(r, config_setting_get_member(g, "prefix"),
+                   "redis.prefix: use letters, digits, '-', '_' and '.' only");
+    if (g && config_setting_get_member(g, "sentinels")) {
+        read_sentinels(r, g, rd);
+    } else {
+        static const char *const only[] = {"master_name", "sentinel_user", "sentinel_password_file", NULL};
+        for (const char *const *k = only; g && *k; k++) {
+            const config_setting_t *d = config_setting_get_member(g, *k);
+            if (d)
+                cfgr_error(r, d, "redis.%s: only used with redis.sentinels", *k);
+        }
+    }
+    rd->sentinel_user = cfgr_string(r, g, "sentinel_user", NULL, false);
+    rd->sentinel_password = secret_from(r, g, "sentinel_password_file");
+}
+
+void cfg_redis_free(struct cfg_redis *rd)
+{
+    free(rd->socket);
+    free(rd->host);
+    free(rd->prefix);
+    free(rd->user);
+    free(rd->password);
+    free(rd->master_name);
+    free(rd->sentinel_user);
+    free(rd->sentinel_password);
+}

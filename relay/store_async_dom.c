@@ -1,0 +1,66 @@
+/*
+ * store_async_dom - destination records on the asynchronous store (see
+ * store_async.h): written fire and forget, since they are derived data the
+ * engine writes again on every change; after a reconnection put back only
+ * where Redis has none.  State in store_async_int.h; event loop only.
+ */
+#include "config.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "msg.h"
+#include "store_async_int.h"
+#include "store_keys.h"
+
+#define MOD "store"
+
+void astore_domain_put(const struct store_domain *d)
+{
+    char key[320], index[200], chan[200], now[24], ttl[24], since[24];
+    if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain))
+        return;
+    store_key(index, sizeof(index), astore.prefix, "doms", NULL);
+    store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
+    snprintf(now, sizeof(now), "%llu", (unsigned long long)clock_now_ms());
+    snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)STORE_KEY_TTL_MS);
+    snprintf(since, sizeof(since), "%llu", (unsigned long long)d->since_ms);
+    const char *argv[] = {"EVAL", store_script_text[SCRIPT_DOM_PUT], "3", key, index, chan,
+                          d->domain, now, ttl, "mx", d->mx, "state", d->state, "via", d->via,
+                          "reason", d->reason, "since", since, "updated", now};
+    astore_send_cmd(astore.cmd, astore_ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+}
+
+/* EXISTS, then the write: a destination record is put back only where the
+ * new master has none, so another MTA's fresher record is kept. */
+static void exists_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct store_domain *d = priv;
+    redisReply *r = astore_took(reply);
+    (void)ac;
+
+    if (r && !astore.stopping && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+        msg_limited(&astore.restore_dom_lim, 10000, MOD, "redis has lost the record of destination %s "
+                    "(a failover or a restart); writing back this daemon's view", d->domain);
+        astore_domain_put(d);
+    }
+    free(d);
+}
+
+void astore_domain_restore(const struct store_domain *d)
+{
+    char key[320];
+    struct store_domain *copy;
+
+    if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain)
+        || (copy = malloc(sizeof(*copy))) == NULL)
+        return;
+    *copy = *d;
+    const char *argv[] = {"EXISTS", key};
+    if (astore_send_cmd(astore.cmd, exists_reply, copy, 2, argv) < 0)
+        free(copy);
+}
