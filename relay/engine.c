@@ -413,11 +413,13 @@ static void on_change(const struct rules_change *c, void *arg)
                  breaker_state_name(c->new_state), c->reason ? c->reason : "");
         if (c->outage) {
             /* A trip the outage guard undid was written to Redis before the
-             * outage was recognised: undo it there too. */
+             * outage was recognised: undo it there too, unless the shared
+             * record's trip is older than the outage window (another MTA's). */
             struct breaker_params p;
+            uint64_t now = clock_now_ms(), window = eng.d->cfg->outage.window_ms;
             params_for(c->addr, c->host, NULL, &p, NULL);
-            astore_record(buf, c->host, ASTORE_FORCE, FAIL_NONE, SRC_LOG, &p, clock_now_ms(),
-                          BREAKER_DIRECT, 0, c->reason);
+            astore_record(buf, c->host, ASTORE_UNDO_TRIP, FAIL_NONE, SRC_LOG, &p, now,
+                          BREAKER_DIRECT, now > window ? now - window : 0, c->reason);
         }
         break;
     case RULES_CHANGE_DOMAIN: {

@@ -128,6 +128,13 @@ static void apply(struct breaker *b, const struct op *o, int *changed)
     case ASTORE_FORCE:
         ch = breaker_force(b, o->state, o->src, o->reason, o->until_ms, o->now_ms);
         break;
+    case ASTORE_UNDO_TRIP:
+        if (b->state == BREAKER_DETOURED && b->source == SRC_LOG && b->since_ms >= o->until_ms) {
+            ch = breaker_force(b, BREAKER_DIRECT, SRC_LOG, o->reason, 0, o->now_ms);
+            if (b->trips > 0)
+                b->trips--;             /* it was never a block */
+        }
+        break;
     }
     if (ch != BREAKER_SAME)
         *changed = 1;

@@ -69,7 +69,11 @@ struct astore_stats {
     unsigned long pending;          /* evidence waiting to be written */
 };
 
-enum astore_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE };
+/* ASTORE_UNDO_TRIP: the local-outage guard undid a trip: the shared record
+ * goes DIRECT only if it is DETOURED by log evidence since until_ms (the
+ * outage window's start), so an older trip, another MTA's lesson from
+ * before the outage, stays. */
+enum astore_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE, ASTORE_UNDO_TRIP };
 
 int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
                  const struct astore_callbacks *cb);
@@ -77,7 +81,7 @@ void astore_stop(void);
 int astore_is_up(void);
 
 /* Queues evidence about addr.  kind is used by ASTORE_FAILURE; state,
- * until_ms and reason by ASTORE_FORCE.  p are the detection parameters of
+ * until_ms and reason by ASTORE_FORCE (until_ms and reason by ASTORE_UNDO_TRIP).  p are the detection parameters of
  * the destination the evidence came with. */
 void astore_record(const char *addr, const char *host, enum astore_op op, enum fail_kind kind,
                    enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
