@@ -28,6 +28,7 @@
 #include "cfg.h"
 #include "daemon.h"
 #include "engine.h"
+#include "kernelpub.h"
 #include "kick.h"
 #include "milter.h"
 #include "privsep.h"
@@ -39,9 +40,10 @@
  * so the state store opens first and the milter last; stop runs backwards.
  */
 static const struct daemon_module *const modules[] = {
-    &privsep_module,            /* the root helper: postfix reload, and nothing else */
+    &privsep_module,            /* the root helper: postfix reload and kernel-mode nftables/routes */
     &kick_module,               /* reschedules deferred mail after a route change */
     &routes_module,             /* the transport table Postfix reads */
+    &kernelpub_module,          /* blocked addresses into kernel-mode tunnels' nftables sets */
     &engine_module,             /* Redis link, log followers, rules, probes, route view */
     &milter_module,             /* libmilter on its own threads; reads the route view */
     NULL
@@ -114,6 +116,10 @@ int main(int argc, char **argv)
         if (check)
             return DAEMON_EXIT_CONFIG;
         msg_fatal("daemon", "configuration %s has errors; not started", file);
+    }
+    if (check && kernelpub_check(cfg, stderr) > 0) {
+        cfg_free(cfg);
+        return DAEMON_EXIT_CONFIG;
     }
     if (check) {
         printf("mxdetourd: configuration %s is valid\n", file);
