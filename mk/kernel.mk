@@ -16,3 +16,11 @@ mxdetourctl_SOURCES += relay/ctl_kernel.c
 
 # Root and network namespaces (the netns bed); they skip themselves otherwise.
 TESTS += tests/e2e/kernel.sh
+
+if HAVE_CHECK
+check_PROGRAMS += tests/unit/test_kernelnft
+tests_unit_test_kernelnft_SOURCES = tests/unit/test_kernelnft.c tests/unit/check_main.h
+tests_unit_test_kernelnft_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_unit_test_kernelnft_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_kernelnft
+endif
