@@ -581,6 +581,7 @@ void cfg_free(struct cfg *c)
         free(c->relays[i].source_address);
         free(c->relays[i].interface);
         free(c->relays[i].kernel.gateway);
+        free(c->relays[i].kernel.gateway6);
         free(c->relays[i].kernel.mta_user);
     }
     free(c->relays);

@@ -32,6 +32,10 @@ void cfg_read_relay_kernel(struct cfg_reader *r, const config_setting_t *g, stru
     k->fwmark = (uint32_t)cfgr_int(r, g, "fwmark", table > 0 ? table : 1, 1, 0xffffffffL);
     k->rule_priority = (uint32_t)cfgr_int(r, g, "rule_priority", CFG_KERNEL_PRIORITY_DEFAULT, 1, 32765);
     k->gateway = cfgr_string(r, g, "gateway", NULL, false);
+    k->gateway6 = cfgr_string(r, g, "gateway6", NULL, false);
+    if (k->gateway6 && netaddr_parse(k->gateway6, &a) < 0)
+        cfgr_error(r, config_setting_get_member(g, "gateway6"),
+                   "%s.gateway6: \"%s\" is not an IP address", where, k->gateway6);
     k->mta_user = cfgr_string(r, g, "mta_user", "postfix", false);
     if (k->gateway && netaddr_parse(k->gateway, &a) < 0)
         cfgr_error(r, config_setting_get_member(g, "gateway"),

@@ -6,7 +6,8 @@
  *                  2525; 1..2^32-2, not 253-255, which the system uses)
  *   fwmark         mark the nftables rule sets (default: route_table)
  *   gateway        next hop inside the tunnel; unset: a device route, as a
- *                  WireGuard interface needs
+ *   gateway6       WireGuard interface needs (gateway for IPv4, gateway6
+ *                  for IPv6; either may hold either family)
  *   rule_priority  priority of the "ip rule" entries (default 1000)
  *   mta_user       only connections of this user's sockets are marked: the
  *                  user Postfix's smtp client runs as (default "postfix"),
@@ -21,7 +22,7 @@
 
 #include <stdint.h>
 
-#define CFG_KERNEL_KEYS "route_table", "fwmark", "gateway", "rule_priority", "mta_user"
+#define CFG_KERNEL_KEYS "route_table", "fwmark", "gateway", "rule_priority", "mta_user", "gateway6"
 #define CFG_KERNEL_PRIORITY_DEFAULT 1000
 #define CFG_KERNEL_TABLE_DEFAULT 2525
 
@@ -29,6 +30,7 @@ struct cfg_relay_kernel {
     uint32_t route_table;        /* 0: not in kernel mode */
     uint32_t fwmark;
     char *gateway;               /* an IP address, or NULL */
+    char *gateway6;
     uint32_t rule_priority;
     char *mta_user;
 };

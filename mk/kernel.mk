@@ -24,3 +24,4 @@ tests_unit_test_kernelnft_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_unit_test_kernelnft_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_kernelnft
 endif
+TESTS += tests/e2e/kernel_ipv6.sh

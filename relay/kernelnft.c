@@ -44,7 +44,12 @@ size_t kernelnft_tunnels(const struct cfg *cfg, struct kernel_tunnel *out, size_
         t->table = r->kernel.route_table;
         t->mark = r->kernel.fwmark;
         t->priority = r->kernel.rule_priority;
-        t->has_gateway = r->kernel.gateway && netaddr_parse(r->kernel.gateway, &t->gateway) == 0;
+        const char *gw[2] = {r->kernel.gateway, r->kernel.gateway6};
+        for (int g = 0; g < 2; g++) {
+            struct netaddr a;
+            if (gw[g] && netaddr_parse(gw[g], &a) == 0)
+                t->gateway[a.family == AF_INET6] = a;
+        }
         t->has_source = r->source_address && netaddr_parse(r->source_address, &t->source) == 0;
         const struct passwd *pw = r->kernel.mta_user ? getpwnam(r->kernel.mta_user) : NULL;
         t->uid = pw ? (long)pw->pw_uid : -1;
@@ -342,8 +347,9 @@ static int add_route(struct mnl_socket *nl, const struct kernel_tunnel *t, int f
     rt->rtm_scope = RT_SCOPE_UNIVERSE;
     mnl_attr_put_u32(nlh, RTA_TABLE, t->table);
     mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
-    if (t->has_gateway && t->gateway.family == family)
-        mnl_attr_put(nlh, RTA_GATEWAY, family == AF_INET ? 4 : 16, t->gateway.bytes);
+    const struct netaddr *gw = &t->gateway[family == AF_INET6];
+    if (gw->family == family)
+        mnl_attr_put(nlh, RTA_GATEWAY, family == AF_INET ? 4 : 16, gw->bytes);
     else
         rt->rtm_scope = RT_SCOPE_LINK;
     return nl_talk(nl, nlh);
@@ -373,17 +379,22 @@ static int ensure_routing(const struct kernel_tunnel *t, char *err, size_t errle
         snprintf(err, errlen, "ip rule from the source address lookup %u: %s", t->table, strerror(-rc));
     else if ((rc = add_route(nl, t, AF_INET, ifindex)) < 0)
         snprintf(err, errlen, "ip route default dev %s table %u: %s", t->ifname, t->table, strerror(-rc));
-    else if ((rc = add_route(nl, t, AF_INET6, ifindex)) < 0)
-        /* An interface without IPv6 cannot carry a default route: IPv6
-         * addresses then stay out of the tunnel, which is no worse. */
+    else if ((rc = add_route(nl, t, AF_INET6, ifindex)) < 0) {
+        /* An interface without IPv6 cannot carry a default route: marked
+         * IPv6 connections then fail as they would directly.  Not fatal. */
         snprintf(err, errlen, "ip -6 route default dev %s table %u: %s (IPv6 not detoured)",
                  t->ifname, t->table, strerror(-rc));
+        mnl_socket_close(nl);
+        return 1;
+    }
     mnl_socket_close(nl);
     return rc < 0 ? -1 : 0;
 }
 
 int kernelnft_ensure(const struct kernel_tunnel *t, char *err, size_t errlen)
 {
+    if (err && errlen)
+        err[0] = 0;
     if (ensure_nft(t, err, errlen) < 0)
         return -1;
     return ensure_routing(t, err, errlen);

@@ -54,15 +54,16 @@ struct kernel_tunnel {
     char ifname[IF_NAMESIZE];
     uint32_t table, mark, priority;
     long uid;                       /* mta_user's uid; -1: no such user */
-    int has_gateway, has_source;
-    struct netaddr gateway, source;
+    int has_source;
+    struct netaddr gateway[2], source;  /* next hops, by family (AF_UNSPEC: none) */
 };
 
 /* The tunnels in mode "kernel", in configuration order (the index is what
  * privsep requests name); returns how many (at most max). */
 size_t kernelnft_tunnels(const struct cfg *cfg, struct kernel_tunnel *out, size_t max);
 
-/* Table, sets, chain, rules, ip rules and routes of t; 0, or -1 with err. */
+/* Table, sets, chain, rules, ip rules and routes of t; 0, or -1 with err,
+ * or 1 when all but the IPv6 route is done (err says why it is not). */
 int kernelnft_ensure(const struct kernel_tunnel *t, char *err, size_t errlen);
 
 /*

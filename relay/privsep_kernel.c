@@ -174,10 +174,11 @@ int privsep_kernel_handle(const struct privsep_msg *m, char *text, size_t len)
             snprintf(text, len, "refused: an ensure request carries only the tunnel");
             return -1;
         }
-        if (kernelnft_ensure(&pk.tunnels[k->tunnel], text, len) < 0) {
+        int rc = kernelnft_ensure(&pk.tunnels[k->tunnel], text, len);
+        if (rc != 0)
             msg_warn(MOD, "tunnel %s: %s", pk.tunnels[k->tunnel].name, text);
+        if (rc < 0)
             return -1;
-        }
         snprintf(text, len, "table inet " KERNELNFT_TABLE ", fwmark 0x%x, table %u ready",
                  pk.tunnels[k->tunnel].mark, pk.tunnels[k->tunnel].table);
         return 0;

@@ -190,8 +190,8 @@ START_TEST(sets_change_in_transactions)
     kernelnft_tunnels(&cfg, &t, 1);
     ck_assert_int_eq(kernelnft_list(&t, &got, &n, err, sizeof(err)), 0);   /* no table yet */
     ck_assert_uint_eq(n, 0);
-    ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) == 0 || strstr(err, "IPv6"), "%s", err);
-    ck_assert_int_eq(kernelnft_ensure(&t, err, sizeof(err)) == 0 || strstr(err, "IPv6") != NULL, 1);
+    ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) >= 0, "%s", err);
+    ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) >= 0, "%s", err);   /* again: no harm */
     add[0] = a4(2), add[1] = a4(3), add[2] = a4(4);
     ck_assert_int_eq(kernelnft_apply(&t, add, 3, NULL, 0, 0, NULL, 0, &added, &removed, err, sizeof(err)), 0);
     ck_assert_uint_eq(added, 3);
@@ -216,7 +216,7 @@ START_TEST(sets_change_in_transactions)
     ck_assert_uint_eq(removed, 2);
     /* The ensure of a restart keeps the elements (they outlive mxdetourd). */
     ck_assert_int_eq(kernelnft_apply(&t, add, 1, NULL, 0, 0, NULL, 0, &added, &removed, err, sizeof(err)), 0);
-    ck_assert_int_eq(kernelnft_ensure(&t, err, sizeof(err)) == 0 || strstr(err, "IPv6") != NULL, 1);
+    ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) >= 0, "%s", err);
     ck_assert_int_eq(kernelnft_list(&t, &got, &n, err, sizeof(err)), 0);
     ck_assert_uint_eq(n, 1);
     free(got);
