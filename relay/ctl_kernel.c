@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "kernelnft.h"
 #include "kernelpub.h"
+#include "kernelstate.h"
 
 struct known {
     struct netaddr a;
@@ -26,43 +27,35 @@ struct known {
     int seen;
 };
 
-static size_t read_state(const char *path, struct known **out)
-{
-    FILE *fp = fopen(path, "r");
-    char line[512];
-    size_t n = 0, cap = 0;
+struct knownlist {
+    struct known *v;
+    size_t n, cap;
+};
 
-    *out = NULL;
-    if (fp == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), fp)) {
-        char addr[NETADDR_STRLEN], tunnel[65];
-        int off = 0;
-        struct netaddr a;
-        if (line[0] == '#' || sscanf(line, "%45s %64s %n", addr, tunnel, &off) < 2
-            || netaddr_parse(addr, &a) < 0)
-            continue;
-        if (n == cap) {
-            struct known *v = realloc(*out, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-            if (v == NULL)
-                break;
-            *out = v;
-        }
-        line[strcspn(line, "\n")] = 0;
-        struct known *k = &(*out)[n++];
-        k->a = a;
-        k->seen = 0;
-        snprintf(k->tunnel, sizeof(k->tunnel), "%s", tunnel);
-        snprintf(k->why, sizeof(k->why), "%s", off > 0 ? line + off : "");
+static void add_known(const struct netaddr *a, const char *tunnel, const char *why, void *arg)
+{
+    struct knownlist *l = arg;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct known *v = realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return;
+        l->v = v;
+        l->cap = cap;
     }
-    fclose(fp);
-    return n;
+    struct known *k = &l->v[l->n++];
+    k->a = *a;
+    k->seen = 0;
+    snprintf(k->tunnel, sizeof(k->tunnel), "%s", tunnel);
+    snprintf(k->why, sizeof(k->why), "%.*s", (int)sizeof(k->why) - 1, why);
 }
 
 int ctl_kernel(struct ctl *c)
 {
     struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS];
     size_t nt = kernelnft_tunnels(c->cfg, t, KERNELNFT_MAX_TUNNELS), nk;
+    struct knownlist kl = {0};
     struct known *known;
     char path[4200], text[NETADDR_STRLEN], err[256];
     int rc = CTL_OK;
@@ -71,8 +64,10 @@ int ctl_kernel(struct ctl *c)
         printf("no tunnel relay is in mode \"kernel\"\n");
         return CTL_OK;
     }
-    snprintf(path, sizeof(path), "%s/" KERNELPUB_STATE_FILE, c->cfg->state_dir);
-    nk = read_state(path, &known);
+    snprintf(path, sizeof(path), "%s/" KERNELSTATE_FILE, c->cfg->state_dir);
+    kernelstate_read(path, add_known, &kl);
+    known = kl.v;
+    nk = kl.n;
     for (size_t i = 0; i < nt; i++) {
         struct netaddr *v;
         size_t n;

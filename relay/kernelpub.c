@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "kernelnft.h"
 #include "kernelpub.h"
+#include "kernelstate.h"
 #include "msg.h"
 #include "privsep.h"
 #include "relayhealth.h"
@@ -54,7 +55,7 @@ static struct {
     int confirmed;              /* Redis was read since start */
     uint64_t next_due_ms;       /* the first deferred removal, 0: none */
     /* The round in flight. */
-    int busy, round, failed;
+    int busy, round, failed, sync;
     struct privsep_kernel *q;
     size_t nq, sent, answered;
     char why[PRIVSEP_TEXT_MAX];
@@ -137,31 +138,18 @@ static void save_state(void)
         msg_limited(&kp.lim, 60000, MOD, "cannot write %s: %s", kp.state_path, strerror(errno));
 }
 
-/* Reads the state file into blocked, unconfirmed entries; how many. */
-static size_t load_state(void)
+/* An entry of the state file: blocked, until Redis says otherwise. */
+static void from_state(const struct netaddr *a, const char *tunnel, const char *why, void *arg)
 {
-    FILE *fp = fopen(kp.state_path, "r");
-    char line[512];
-    size_t n = 0;
+    struct kaddr *e = get(a);
+    (void)tunnel;
+    (void)arg;
 
-    if (fp == NULL)
-        return 0;
-    while (fgets(line, sizeof(line), fp)) {
-        char addr[NETADDR_STRLEN], tunnel[65];
-        int off = 0;
-        struct netaddr a;
-        struct kaddr *e;
-        if (line[0] == '#' || sscanf(line, "%45s %64s %n", addr, tunnel, &off) < 2
-            || netaddr_parse(addr, &a) < 0 || (e = get(&a)) == NULL)
-            continue;
-        line[strcspn(line, "\n")] = 0;
-        e->blocked = 1;
-        e->unconfirmed = 1;
-        snprintf(e->why, sizeof(e->why), "%s", off > 0 ? line + off : "");
-        n++;
-    }
-    fclose(fp);
-    return n;
+    if (e == NULL)
+        return;
+    e->blocked = 1;
+    e->unconfirmed = 1;
+    snprintf(e->why, sizeof(e->why), "%.*s", (int)sizeof(e->why) - 1, why);
 }
 
 /* ---- Rounds ---- */
@@ -188,6 +176,7 @@ static void end_round(void)
     kp.busy = 0;
     if (kp.failed) {
         kp.ready[kp.round] = 0;     /* make sure of the table before the retry */
+        kp.need_sync[kp.round] |= kp.sync;  /* `where` is still unknown */
         kp.retry_ms = kp.retry_ms ? kp.retry_ms * 2 : KERNELPUB_RETRY_MIN_MS;
         if (kp.retry_ms > KERNELPUB_RETRY_MAX_MS)
             kp.retry_ms = KERNELPUB_RETRY_MAX_MS;
@@ -305,7 +294,6 @@ static void start_round(void)
 {
     int want = target();
     size_t staged = 0;
-
     uint64_t now = clock_mono_ms();
 
     if (kp.busy || !privsep_available())
@@ -320,6 +308,7 @@ static void start_round(void)
         return;
     }
     kp.busy = 1;
+    kp.sync = kp.need_sync[kp.round];
     kp.failed = 0;
     kp.nq = kp.sent = kp.answered = 0;
     kp.why[0] = 0;
@@ -500,7 +489,7 @@ void kernelpub_store_up(void)
 
 static int module_start(struct daemon *d)
 {
-    size_t n;
+    long n;
 
     memset(&kp, 0, sizeof(kp));
     kp.nt = kernelnft_tunnels(d->cfg, kp.t, KERNELNFT_MAX_TUNNELS);
@@ -517,15 +506,15 @@ static int module_start(struct daemon *d)
         kp.d = NULL;
         return -1;
     }
-    snprintf(kp.state_path, sizeof(kp.state_path), "%s/" KERNELPUB_STATE_FILE, d->cfg->state_dir);
+    snprintf(kp.state_path, sizeof(kp.state_path), "%s/" KERNELSTATE_FILE, d->cfg->state_dir);
     for (size_t i = 0; i < kp.nt; i++) {
         kp.need_sync[i] = 1;
         kp.was_up[i] = -1;      /* relayhealth starts with the engine */
     }
     if (confirm_from_store() == 0) {
         msg_info(MOD, "the tunnel sets are made to match what redis says is blocked");
-    } else if ((n = load_state()) > 0) {
-        msg_warn(MOD, "redis does not answer: the tunnel sets keep the %zu addresses of the last "
+    } else if ((n = kernelstate_read(kp.state_path, from_state, NULL)) > 0) {
+        msg_warn(MOD, "redis does not answer: the tunnel sets keep the %ld addresses of the last "
                  "known state (%s) until it does", n, kp.state_path);
     } else {
         /* Neither: leave the sets as they are (fail-static), add only. */

@@ -21,7 +21,7 @@
  * Fail-static.  The sets outlive mxdetourd.  At start the module reads the
  * blocked addresses from Redis (the blocking store, bounded by
  * redis.connect_timeout and command_timeout), or, with Redis down, from its
- * last known state (STATE_DIR/kernel.state, rewritten after every change),
+ * last known state (relay/kernelstate.h, rewritten after every change),
  * and makes each set exactly what it should be in one transaction: no
  * address that stays blocked ever leaves the set meanwhile.  Addresses
  * taken from the state file are confirmed or removed when Redis answers.
@@ -43,7 +43,6 @@
 #include "daemon.h"
 #include "netaddr.h"
 
-#define KERNELPUB_STATE_FILE "kernel.state"
 #define KERNELPUB_MAX_ADDRS 65536
 #define KERNELPUB_WHY_MAX 120
 #define KERNELPUB_REMOVE_DELAY_MS 1000   /* an unblocked address leaves after this */
