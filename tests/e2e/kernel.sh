@@ -11,7 +11,7 @@
 # last known state is kept; a dead tunnel empties the set and a live one
 # fills it again; strict rp_filter and a missing interface are reported.
 . "$(dirname "$0")/lib/e2e.sh"
-plan 25
+plan 26
 bed_setup || { echo "Bail out! the test bed did not come up"; exit 1; }
 MXD_THRESHOLD=2
 MXD_PROBE_EXTRA='relay_interval = "1s";'
@@ -110,4 +110,15 @@ expect_match "mxdetourd -t warns about strict rp_filter, naming the sysctl" "$ou
 sed -i "s|interface = \"$BED_TUN_IF\"|interface = \"nosuch0\"|" "$MXD_CONF"
 out=$(bed_exec mta "$MXD_BIN/mxdetourd" -t -c "$MXD_CONF" 2>&1); rc=$?
 expect_match "mxdetourd -t refuses a missing interface" "$rc: $out" "^[1-9].*interface nosuch0 does not exist"
+# Without root there is no privileged helper: kernel mode refuses to start.
+np=$BED_DIR/np; mkdir -p "$np"; chmod 777 "$np"
+: >"$np/transport"; postmap "hash:$np/transport"; chmod 666 "$np"/*
+sed -e "s|^state_dir = .*|state_dir = \"$np\";|; s|^pid_file = .*|pid_file = \"$np/pid\";|" \
+    -e "s|^routes = .*|routes = { table = \"$np/transport\"; reload = \"never\"; };|" \
+    -e "s|interface = \"nosuch0\"|interface = \"$BED_TUN_IF\"|" "$MXD_CONF" >"$np/mxdetour.conf"
+chmod 644 "$np/mxdetour.conf"
+out=$(timeout 20 ip netns exec "$BED_NS_MTA" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$MXD_BIN/mxdetourd" -f -c "$np/mxdetour.conf" 2>&1); rc=$?
+expect_match "without root, kernel mode refuses to start and says why" "rc=$rc $(tr '\n' ' ' <<<"$out")" \
+    '^rc=3 .*mode "kernel" needs the privileged helper.*start mxdetourd as root'
 tap_exit
