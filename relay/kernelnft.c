@@ -212,12 +212,19 @@ int kernelnft_list(const struct kernel_tunnel *t, struct netaddr **out, size_t *
     return 0;
 }
 
+static int cmp_addr(const void *pa, const void *pb)
+{
+    const struct netaddr *a = pa, *b = pb;
+
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, a->family == AF_INET ? 4 : 16);
+}
+
+/* Whether a is in v[], sorted with cmp_addr. */
 static int has(const struct netaddr *v, size_t n, const struct netaddr *a)
 {
-    for (size_t i = 0; i < n; i++)
-        if (netaddr_equal(&v[i], a))
-            return 1;
-    return 0;
+    return n > 0 && bsearch(a, v, n, sizeof(*v), cmp_addr) != NULL;
 }
 
 /* Whether v is of family fam and is in ref[] (ref_has 1), not in it
@@ -254,7 +261,7 @@ int kernelnft_apply(const struct kernel_tunnel *t, const struct netaddr *add, si
                     const struct netaddr *del, size_t ndel, int sync, const struct netaddr *want,
                     size_t nwant, size_t *added, size_t *removed, char *err, size_t errlen)
 {
-    struct netaddr *cur = NULL;
+    struct netaddr *cur = NULL, *sorted = NULL;
     size_t ncur = 0;
     struct buf b = {0};
     int rc = 0;
@@ -262,16 +269,29 @@ int kernelnft_apply(const struct kernel_tunnel *t, const struct netaddr *add, si
     *added = *removed = 0;
     if ((sync || ndel) && kernelnft_list(t, &cur, &ncur, err, errlen) < 0)
         return -1;
+    /* Sorted, so that the sets of tens of thousands compare in n log n. */
+    if (ncur)
+        qsort(cur, ncur, sizeof(*cur), cmp_addr);
+    if (sync && nwant && (sorted = malloc(nwant * sizeof(*sorted))) == NULL) {
+        free(cur);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (sorted) {
+        memcpy(sorted, want, nwant * sizeof(*sorted));
+        qsort(sorted, nwant, sizeof(*sorted), cmp_addr);
+    }
     for (int fam = 4; fam <= 6; fam += 2) {
         if (sync) {
             put_elements(&b, "add", t, fam, want, nwant, cur, ncur, 0, added);
-            put_elements(&b, "delete", t, fam, cur, ncur, want, nwant, 0, removed);
+            put_elements(&b, "delete", t, fam, cur, ncur, sorted, nwant, 0, removed);
         } else {
             put_elements(&b, "add", t, fam, add, nadd, NULL, 0, -1, added);
             put_elements(&b, "delete", t, fam, del, ndel, cur, ncur, 1, removed);
         }
     }
     free(cur);
+    free(sorted);
     if (b.failed) {
         snprintf(err, errlen, "out of memory");
         rc = -1;

@@ -223,6 +223,43 @@ START_TEST(sets_change_in_transactions)
 }
 END_TEST
 
+/* A sync of 20000 addresses, then one shifted by half: one transaction
+ * each, with the exact numbers added and removed. */
+START_TEST(large_sync)
+{
+    enum { N = 20000 };
+    struct kernel_tunnel t;
+    struct netaddr *v = calloc(N + N / 2, sizeof(*v)), *got;
+    size_t added, removed, n;
+    char err[256];
+
+    if (!private_netns()) {
+        free(v);
+        return;
+    }
+    make_cfg();
+    kernelnft_tunnels(&cfg, &t, 1);
+    ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) >= 0, "%s", err);
+    for (size_t i = 0; i < N + N / 2; i++) {
+        v[i].family = AF_INET;
+        v[i].bytes[0] = 10;
+        v[i].bytes[1] = (uint8_t)(i >> 16);
+        v[i].bytes[2] = (uint8_t)(i >> 8);
+        v[i].bytes[3] = (uint8_t)i;
+    }
+    ck_assert_int_eq(kernelnft_apply(&t, NULL, 0, NULL, 0, 1, v, N, &added, &removed, err, sizeof(err)), 0);
+    ck_assert_uint_eq(added, N);
+    ck_assert_int_eq(kernelnft_apply(&t, NULL, 0, NULL, 0, 1, v + N / 2, N, &added, &removed, err,
+                                     sizeof(err)), 0);
+    ck_assert_uint_eq(added, N / 2);
+    ck_assert_uint_eq(removed, N / 2);
+    ck_assert_int_eq(kernelnft_list(&t, &got, &n, err, sizeof(err)), 0);
+    ck_assert_uint_eq(n, N);
+    free(got);
+    free(v);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("kernelnft");
@@ -232,6 +269,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, tunnels_from_configuration);
     tcase_add_test(tc, malformed_requests_refused);
     tcase_add_test(tc, sets_change_in_transactions);
+    tcase_add_test(tc, large_sync);
     suite_add_tcase(s, tc);
     return s;
 }
