@@ -4,8 +4,9 @@
  *
  * The tunnels are copied from the configuration before the helper is
  * forked; a request names one by index.  Staged addresses are kept in one
- * bounded buffer, for one tunnel at a time; COMMIT applies and empties it
- * (also when the transaction fails: the daemon then starts over).
+ * bounded buffer, for one tunnel at a time; COMMIT applies and empties it.
+ * Any request refused or failed empties it too, so the daemon's next round
+ * starts clean (and its COMMIT's count tells the helper what to expect).
  */
 #include "config.h"
 
@@ -69,33 +70,27 @@ static int stage(const struct privsep_kernel *k, char *text, size_t len)
     struct netaddr *v;
 
     if (k->op < PRIVSEP_KOP_ADD || k->op > PRIVSEP_KOP_WANT || k->sync != 0 || k->staged != 0) {
-        unstage();
         snprintf(text, len, "refused: stage op %u sync %u", k->op, k->sync);
         return -1;
     }
     if ((k->family != 4 && k->family != 6) || k->count == 0 || k->count > max) {
-        unstage();
         snprintf(text, len, "refused: %u addresses of family %u", k->count, k->family);
         return -1;
     }
     if (!all_zero(k->addr + (size_t)k->count * width, sizeof(k->addr) - (size_t)k->count * width)) {
-        unstage();
         snprintf(text, len, "refused: bytes after the last address");
         return -1;
     }
     if (pk.staged_for >= 0 && pk.staged_for != (long)k->tunnel) {
         snprintf(text, len, "refused: addresses of tunnel %ld are staged already", pk.staged_for);
-        unstage();
         return -1;
     }
     if (pk.total + k->count > PRIVSEP_KERNEL_STAGE_MAX) {
-        unstage();
         snprintf(text, len, "refused: more than %d addresses staged", PRIVSEP_KERNEL_STAGE_MAX);
         return -1;
     }
     v = realloc(pk.staged[kind], (pk.nstaged[kind] + k->count) * sizeof(*v));
     if (v == NULL) {
-        unstage();
         snprintf(text, len, "out of memory");
         return -1;
     }
@@ -120,39 +115,34 @@ static int commit(const struct privsep_kernel *k, char *text, size_t len)
 
     if (k->sync > 1 || k->op || k->family || k->count || !all_zero(k->addr, sizeof(k->addr))) {
         snprintf(text, len, "refused: a commit carries only the tunnel and sync");
-        unstage();
         return -1;
     }
     if (pk.staged_for >= 0 && pk.staged_for != (long)k->tunnel) {
         snprintf(text, len, "refused: the staged addresses are for tunnel %ld", pk.staged_for);
-        unstage();
         return -1;
     }
     if (k->sync && pk.nstaged[STAGE_ADD] + pk.nstaged[STAGE_DEL] > 0) {
         snprintf(text, len, "refused: a sync commit with additions or removals staged");
-        unstage();
         return -1;
     }
     if (k->staged != pk.total) {
         snprintf(text, len, "refused: %u addresses announced, %zu staged", k->staged, pk.total);
-        unstage();
         return -1;
     }
     if (!k->sync && pk.nstaged[STAGE_WANT] > 0) {
         snprintf(text, len, "refused: wanted addresses staged for a delta commit");
-        unstage();
         return -1;
     }
     rc = kernelnft_apply(t, pk.staged[STAGE_ADD], pk.nstaged[STAGE_ADD], pk.staged[STAGE_DEL],
                          pk.nstaged[STAGE_DEL], k->sync, pk.staged[STAGE_WANT],
                          pk.nstaged[STAGE_WANT], &added, &removed, text, len);
-    unstage();
+    unstage();                  /* applied or not, a commit ends the staging */
     if (rc == 0)
         snprintf(text, len, "added %zu, removed %zu", added, removed);
     return rc;
 }
 
-int privsep_kernel_handle(const struct privsep_msg *m, char *text, size_t len)
+static int handle_one(const struct privsep_msg *m, char *text, size_t len)
 {
     const struct privsep_kernel *k = &m->kernel;
 
@@ -190,4 +180,13 @@ int privsep_kernel_handle(const struct privsep_msg *m, char *text, size_t len)
         snprintf(text, len, "refused: unknown request type %u", m->type);
         return -1;
     }
+}
+
+int privsep_kernel_handle(const struct privsep_msg *m, char *text, size_t len)
+{
+    int rc = handle_one(m, text, len);
+
+    if (rc < 0)
+        unstage();              /* a refused or failed request leaves nothing staged */
+    return rc;
 }
