@@ -11,7 +11,7 @@
 # last known state is kept; a dead tunnel empties the set and a live one
 # fills it again; strict rp_filter and a missing interface are reported.
 . "$(dirname "$0")/lib/e2e.sh"
-plan 26
+plan 29
 bed_setup || { echo "Bail out! the test bed did not come up"; exit 1; }
 MXD_THRESHOLD=2
 MXD_PROBE_EXTRA='relay_interval = "1s";'
@@ -102,6 +102,19 @@ before=$(bed_sink_count mx1)
 bed_send a@mta.test u2@custom.test >/dev/null
 bed_wait_sink mx1 $((before + 1)) 20
 expect_match "mail goes direct again" "$(grep -h '^X-Client-Addr' $(ls -t "$(bed_sink_dir mx1)"/* | head -n 1) | tr -d '\r')" "X-Client-Addr: $BED_MTA_ADDR"
+
+# The usual way in: Postfix's own connect timeouts block the address, and
+# the next domain on it goes through the tunnel at its first message.
+bed_censor "$BED_MX1_ADDR" drop
+bed_log_mark
+bed_send a@mta.test u3@custom.test >/dev/null; bed_send a@mta.test u4@custom.test >/dev/null
+check "connect timeouts put the address into the set" set_is "$BED_MX1_ADDR" 20
+expect_match "mxdetourctl kernel gives the timeouts as the reason" "$(mxd_ctl kernel)" "$BED_MX1_ADDR .*(timeout|timed out)"
+bed_log_mark
+bed_send a@mta.test u5@pm.test >/dev/null
+check "another domain on it is delivered through the tunnel at its first attempt" \
+    bed_wait_log 'to=<u5@pm.test>, relay=mx1.blocked.test\[198.18.0.2\]:25.*status=sent' 10
+bed_uncensor "$BED_MX1_ADDR"
 
 # Checks: strict rp_filter is named; a missing interface refuses to start.
 bed_exec mta sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.tnl0.rp_filter=1
