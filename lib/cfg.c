@@ -130,7 +130,7 @@ static void nexthop_target(const char *nexthop, char **host, int *port)
 static void read_relays(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
     static const char *const keys[] = {"name", "type", "nexthop", "transport", "mode", "check",
-                                       "source_address", "interface", NULL};
+                                       "source_address", "interface", CFG_KERNEL_KEYS, NULL};
     static const char *const types[] = {"smarthost", "tunnel", NULL};
     static const char *const modes[] = {"transport", "kernel", NULL};
     const config_setting_t *l = cfgr_list(r, root, "relays");
@@ -185,6 +185,7 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
             }
             if (rl->mode == RELAY_MODE_KERNEL && rl->interface == NULL)
                 cfgr_error(r, g, "%s: mode \"kernel\" needs interface", cfgr_path(g, where, sizeof(where)));
+            cfg_read_relay_kernel(r, g, rl);
         }
         if (check) {
             /* "host:port" overrides the target of the relay's health probe. */
@@ -550,6 +551,9 @@ void cfg_free(struct cfg *c)
         free(c->relays[i].check_host);
         free(c->relays[i].source_address);
         free(c->relays[i].interface);
+        free(c->relays[i].kernel.gateway);
+        free(c->relays[i].kernel.gateway6);
+        free(c->relays[i].kernel.mta_user);
     }
     free(c->relays);
     for (size_t i = 0; i < c->ndests; i++) {

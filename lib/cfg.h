@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "breaker.h"
+#include "cfg_kernel.h"
 
 #define CFG_DEFAULT_FILE SYSCONFDIR "/mxdetour/mxdetour.conf"
 #define CFG_MAX_RELAYS_PER_DEST 8
@@ -86,6 +87,7 @@ struct cfg_relay {
     int check_port;
     char *source_address;        /* tunnel: the address routed into the tunnel */
     char *interface;             /* tunnel: interface name (kernel mode) */
+    struct cfg_relay_kernel kernel;  /* tunnel in kernel mode (lib/cfg_kernel.h) */
     int line;
 };
 

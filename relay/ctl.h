@@ -52,6 +52,7 @@ int ctl_unblock(struct ctl *c, const char *name);
 int ctl_clear(struct ctl *c, const char *name);
 int ctl_replay(struct ctl *c, const char *file);   /* ctl_replay.c; no Redis */
 int ctl_probe(struct ctl *c, const char *name);    /* ctl_probe.c */
+int ctl_kernel(struct ctl *c);                     /* ctl_kernel.c; no Redis */
 /* ctl_feed.c: no configuration, no Redis */
 int ctl_feed_test(struct ctl *c, const char *file, char **addrs, int naddrs);
 

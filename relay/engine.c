@@ -14,6 +14,7 @@
 #include "feedset.h"
 #include "follower.h"
 #include "health.h"
+#include "kernelpub.h"
 #include "logparse.h"
 #include "metrics.h"
 #include "msg.h"
@@ -292,7 +293,10 @@ static void reroute(const char *domain)
     /* A new detour is shown to the milter only once Postfix has it
      * (on_route_live), so that mail it accepts is never routed the old way;
      * everything else is shown at once. */
-    const char *want = rt.kind == ENGINE_DETOUR ? rt.relay->nexthop : NULL;
+    /* A tunnel in mode "kernel" detours by address below Postfix
+     * (kernelpub): no transport entry. */
+    const char *want = rt.kind == ENGINE_DETOUR && rt.relay->mode != RELAY_MODE_KERNEL
+                       ? rt.relay->nexthop : NULL;
     const char *had = routes_get(domain);
     if (want == NULL || (had && strcmp(had, want) == 0))
         publish_view(domain, &rt);
@@ -323,9 +327,8 @@ static int reroute_detoured(const struct rules_domain_view *v, void *arg)
 /* A relay went down or came back: move the destinations that use it. */
 static void on_relay_change(const char *relay, int up, void *arg)
 {
-    (void)relay;
-    (void)up;
     (void)arg;
+    kernelpub_relay_change(relay, up);
     rules_domain_foreach(eng.rules, reroute_detoured, NULL);
     for (size_t i = 0; i < eng.nmanual; i++)
         if (!eng.manual[i].is_addr)
@@ -336,6 +339,7 @@ static void on_relay_change(const char *relay, int up, void *arg)
  * put back the records of our detoured destinations it lacks. */
 static void on_store_up(void *arg)
 {
+    kernelpub_store_up();
     restoring = 1;
     on_relay_change(NULL, 1, arg);
     restoring = 0;
@@ -411,6 +415,7 @@ static void on_change(const struct rules_change *c, void *arg)
         msg_info(MOD, "%s[%s]: %s -> %s: %s", c->host && *c->host ? c->host : "-",
                  netaddr_format(c->addr, buf, sizeof(buf)), breaker_state_name(c->old_state),
                  breaker_state_name(c->new_state), c->reason ? c->reason : "");
+        kernelpub_addr(c->addr, c->new_state != BREAKER_DIRECT, c->reason);
         if (c->outage) {
             /* A trip the outage guard undid was written to Redis before the
              * outage was recognised: undo it there too, unless the shared
@@ -485,10 +490,14 @@ static void on_event(const struct logparse_event *ev, void *arg)
     switch (ev->type) {
     case LOGPARSE_CONNECT_FAIL:
         relayhealth_evidence(&ev->addr, 0);
+        if (kernelpub_holds(&ev->addr))
+            break;      /* Postfix went through a kernel-mode tunnel: no word on the direct path */
         record(&ev->addr, ev->host, NULL, ASTORE_FAILURE, ev->kind, t);
         break;
     case LOGPARSE_REPLY:
         relayhealth_evidence(&ev->addr, 1);
+        if (kernelpub_holds(&ev->addr))
+            break;
         record(&ev->addr, ev->host, NULL, ASTORE_SUCCESS, FAIL_NONE, t);
         break;
     case LOGPARSE_STATUS:

@@ -33,6 +33,8 @@ static void usage(FILE *fp)
             "  probe DOMAIN|ADDRESS           probe its MX addresses now; record what they say\n"
             "  replay LOGFILE                 what mxdetourd would have decided on a Postfix\n"
             "                                 log, by the log's own times (no Redis)\n"
+            "  kernel                         the addresses in the kernel-mode tunnels' nftables\n"
+            "                                 sets, and why (as root; no Redis)\n"
             "  feed test FILE [ADDRESS...]    read a feed file as mxdetourd would; say whether\n"
             "                                 and by which line it lists each address\n"
             "                                 (no configuration, no Redis)\n"
@@ -99,7 +101,8 @@ int main(int argc, char **argv)
     int needs_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "block") == 0
                     || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0
                     || strcmp(cmd, "replay") == 0 || strcmp(cmd, "probe") == 0;
-    int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0;
+    int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0
+                || strcmp(cmd, "kernel") == 0;
     if (!known || needs_arg != (arg != NULL)) {
         fprintf(stderr, known ? "mxdetourctl: %s: wrong number of arguments\n"
                               : "mxdetourctl: unknown command \"%s\"\n", cmd);
@@ -130,8 +133,8 @@ int main(int argc, char **argv)
         cfg_free(c.cfg);
         return CTL_USAGE;
     }
-    if (strcmp(cmd, "replay") == 0) {
-        int rc = ctl_replay(&c, arg);
+    if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "kernel") == 0) {
+        int rc = cmd[0] == 'r' ? ctl_replay(&c, arg) : ctl_kernel(&c);
         cfg_free(c.cfg);
         return rc;
     }

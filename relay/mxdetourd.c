@@ -31,6 +31,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "health.h"
+#include "kernelpub.h"
 #include "kick.h"
 #include "metrics_http.h"
 #include "milter.h"
@@ -43,9 +44,10 @@
  * so the state store opens first and the milter last; stop runs backwards.
  */
 static const struct daemon_module *const modules[] = {
-    &privsep_module,            /* the root helper: postfix reload, and nothing else */
+    &privsep_module,            /* the root helper: postfix reload and kernel-mode nftables/routes */
     &kick_module,               /* reschedules deferred mail after a route change */
     &routes_module,             /* the transport table Postfix reads */
+    &kernelpub_module,          /* blocked addresses into kernel-mode tunnels' nftables sets */
     &engine_module,             /* Redis link, log followers, rules, probes, route view */
     &health_module,             /* STATE_DIR/health for mxdetourctl status --check */
     &metrics_http_module,       /* GET /metrics on metrics.listen; off by default */
@@ -127,6 +129,10 @@ int main(int argc, char **argv)
         if (check)
             return DAEMON_EXIT_CONFIG;
         msg_fatal("daemon", "configuration %s has errors; not started", file);
+    }
+    if (check && kernelpub_check(cfg, stderr) > 0) {
+        cfg_free(cfg);
+        return DAEMON_EXIT_CONFIG;
     }
     if (check) {
         printf("mxdetourd: configuration %s is valid\n", file);

@@ -260,7 +260,13 @@ static _Noreturn void helper_main(int fd, const char *postfix, const char *confi
                      (mh.msg_flags & MSG_CTRUNC) ? " with ancillary data" : "");
         else if (m.magic != PRIVSEP_MAGIC)
             snprintf(r.text, sizeof(r.text), "refused: bad magic 0x%08x", m.magic);
-        else if (m.type != PRIVSEP_RELOAD)
+        else if (m.type == PRIVSEP_KERNEL_ENSURE || m.type == PRIVSEP_KERNEL_STAGE
+                 || m.type == PRIVSEP_KERNEL_COMMIT) {
+            if (m.status != 0)
+                snprintf(r.text, sizeof(r.text), "refused: a request carries no status");
+            else if (privsep_kernel_handle(&m, r.text, sizeof(r.text)) == 0)
+                r.status = 0;
+        } else if (m.type != PRIVSEP_RELOAD)
             snprintf(r.text, sizeof(r.text), "refused: unknown request type %u", m.type);
         else if (m.status != 0 || !zero)
             snprintf(r.text, sizeof(r.text), "refused: a reload request carries no data");
@@ -335,8 +341,9 @@ int privsep_open(const struct cfg_postfix *postfix)
     ps.fd = sv[0];
     ps.helper = pid;
     ps.gone[0] = 0;
-    msg_info(MOD, "privileged helper started, pid %ld: runs only \"%s -c %s reload\"",
-             (long)pid, postfix->postfix, postfix->config_directory);
+    msg_info(MOD, "privileged helper started, pid %ld: runs only \"%s -c %s reload\"%s",
+             (long)pid, postfix->postfix, postfix->config_directory,
+             privsep_kernel_count() ? " and the nftables and routing changes of kernel-mode tunnels" : "");
     return 0;
 }
 
@@ -392,7 +399,7 @@ static void on_answer(evutil_socket_t fd, short what, void *arg)
         p = ps.pending[0];
         memmove(ps.pending, ps.pending + 1, --ps.npending * sizeof(ps.pending[0]));
         if (p.done)
-            p.done(r.status == 0 ? 0 : -1, r.status == 0 ? "" : r.text, p.arg);
+            p.done(r.status == 0 ? 0 : -1, r.text, p.arg);
         if (ps.fd < 0)
             return;             /* a callback stopped us */
     }
@@ -451,6 +458,23 @@ int privsep_request(enum privsep_type type, privsep_done_fn done, void *arg,
     return send_request(&m, sizeof(m), m.id, done, arg, err, errlen);
 }
 
+int privsep_request_kernel(enum privsep_type type, const struct privsep_kernel *k,
+                           privsep_done_fn done, void *arg, char *err, size_t errlen)
+{
+    struct privsep_msg m;
+
+    if (type != PRIVSEP_KERNEL_ENSURE && type != PRIVSEP_KERNEL_STAGE && type != PRIVSEP_KERNEL_COMMIT) {
+        snprintf(err, errlen, "request type %u is not a kernel request", (unsigned)type);
+        return -1;
+    }
+    memset(&m, 0, sizeof(m));
+    m.magic = PRIVSEP_MAGIC;
+    m.type = (uint32_t)type;
+    m.id = ++ps.next_id;
+    m.kernel = *k;
+    return send_request(&m, sizeof(m), m.id, done, arg, err, errlen);
+}
+
 int privsep_request_raw(const void *msg, size_t len, privsep_done_fn done, void *arg,
                         char *err, size_t errlen)
 {
@@ -497,7 +521,7 @@ void privsep_stop(void)
 
 static int module_open(struct daemon *d)
 {
-    if (d->cfg->routes.reload == RELOAD_NEVER) {
+    if (privsep_kernel_configure(d->cfg) == 0 && d->cfg->routes.reload == RELOAD_NEVER) {
         snprintf(ps.gone, sizeof(ps.gone), "routes.reload is \"never\"");
         msg_info(MOD, "routes.reload is \"never\": no privileged helper");
         return 0;

@@ -21,8 +21,19 @@
  * the helper dies, pending requests fail with its reason and so does every
  * later one (an unprivileged process cannot start it again).
  *
- * Protocol growth: the nftables requests of the kernel-mode detour will add
- * types and a payload in place of `text`, checked just as strictly.
+ * The kernel-mode detour (relay/kernelpub.h) adds three requests whose
+ * payload, struct privsep_kernel, takes the place of `text` and is checked
+ * just as strictly (relay/privsep_kernel.c): a tunnel is named by its index
+ * among the kernel-mode tunnels the helper took from the configuration
+ * before the fork, never by a name or an interface the daemon sends.
+ *   ENSURE  creates the tunnel's nftables table, sets, chain, ip rules and
+ *           route (kernelnft_ensure)
+ *   STAGE   stages up to PRIVSEP_KERNEL_V4 IPv4 or PRIVSEP_KERNEL_V6 IPv6
+ *           addresses to add, remove, or want (at most
+ *           PRIVSEP_KERNEL_STAGE_MAX staged, one tunnel at a time)
+ *   COMMIT  applies what is staged in one nftables transaction: a delta, or
+ *           with `sync` the set becomes exactly the wanted addresses
+ * Successful answers carry a short text too ("added N, removed M").
  *
  * Running programs.  privsep_spawn() forks and execs a program (execv, no
  * shell) with stdin on /dev/null and stdout (and stderr) on pipes, in its
@@ -51,7 +62,28 @@
 
 enum privsep_type {
     PRIVSEP_RELOAD = 1,         /* run `postfix -c CONFIG_DIR reload`; no payload */
+    PRIVSEP_KERNEL_ENSURE,      /* struct privsep_kernel: tunnel */
+    PRIVSEP_KERNEL_STAGE,       /* struct privsep_kernel: tunnel, op, family, count, addr */
+    PRIVSEP_KERNEL_COMMIT,      /* struct privsep_kernel: tunnel, sync */
     PRIVSEP_TYPE_MAX            /* first unused type */
+};
+
+enum privsep_kernel_op { PRIVSEP_KOP_ADD = 1, PRIVSEP_KOP_DEL, PRIVSEP_KOP_WANT };
+#define PRIVSEP_KERNEL_ADDR_BYTES 224
+#define PRIVSEP_KERNEL_V4 (PRIVSEP_KERNEL_ADDR_BYTES / 4)
+#define PRIVSEP_KERNEL_V6 (PRIVSEP_KERNEL_ADDR_BYTES / 16)
+#define PRIVSEP_KERNEL_STAGE_MAX 65536
+
+/* The payload of the kernel requests; every unused byte must be zero. */
+struct privsep_kernel {
+    uint32_t tunnel;            /* index among the kernel-mode tunnels */
+    uint32_t staged;            /* COMMIT: addresses staged for it (checked:
+                                   a mismatch drops them all and is refused) */
+    uint8_t op;                 /* STAGE: enum privsep_kernel_op */
+    uint8_t family;             /* STAGE: 4 or 6 */
+    uint8_t count;              /* STAGE: addresses in addr, 1..V4 or V6 */
+    uint8_t sync;               /* COMMIT: 1: the set becomes the WANT list */
+    uint8_t addr[PRIVSEP_KERNEL_ADDR_BYTES];  /* network order, packed */
 };
 #define PRIVSEP_REPLY 0x8000u   /* or'ed into the type of an answer */
 
@@ -61,10 +93,15 @@ struct privsep_msg {
     uint32_t type;              /* enum privsep_type, | PRIVSEP_REPLY in answers */
     uint32_t id;                /* chosen by the daemon, echoed in the answer */
     int32_t status;             /* answer: 0 done, else -1 (text says why) */
-    char text[PRIVSEP_TEXT_MAX];   /* answer: NUL-terminated reason; request: zero */
+    union {
+        char text[PRIVSEP_TEXT_MAX];   /* answer: NUL-terminated reason; request: zero */
+        struct privsep_kernel kernel;  /* PRIVSEP_KERNEL_* requests */
+    };
 };
+_Static_assert(sizeof(struct privsep_kernel) <= PRIVSEP_TEXT_MAX, "kernel payload fits");
 
-/* The answer to a request: status 0 when done, -1 with a reason in text. */
+/* The answer to a request: status 0 when done (text may say what was
+ * done), -1 with a reason in text. */
 typedef void (*privsep_done_fn)(int status, const char *text, void *arg);
 
 /* The module: open forks the helper (root), start watches the socket,
@@ -89,6 +126,20 @@ int privsep_available(void);
  */
 int privsep_request(enum privsep_type type, privsep_done_fn done, void *arg,
                     char *err, size_t errlen);
+
+/* Sends a kernel request (type PRIVSEP_KERNEL_*) with payload k, like
+ * privsep_request(). */
+int privsep_request_kernel(enum privsep_type type, const struct privsep_kernel *k,
+                           privsep_done_fn done, void *arg, char *err, size_t errlen);
+
+/* Before privsep_open(): the kernel-mode tunnels of cfg the helper will
+ * serve (relay/privsep_kernel.c).  Returns how many. */
+size_t privsep_kernel_configure(const struct cfg *cfg);
+size_t privsep_kernel_count(void);
+
+/* In the helper: checks and carries out one kernel request; 0 with what was
+ * done in text, or -1 with the reason ("refused: ..." for a bad field). */
+int privsep_kernel_handle(const struct privsep_msg *m, char *text, size_t len);
 
 /* Tests only: sends len bytes (len > 0) of msg as they are, however wrong,
  * to see the helper refuse them; the answer goes to done like any other. */
