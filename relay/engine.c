@@ -1,5 +1,7 @@
 /*
- * engine - see engine.h.
+ * engine - see engine.h.  This file: evidence in (log, probes, feeds, the
+ * shared state), rules events, manual overrides and the module's hooks;
+ * engine_routes.c turns the state into routes and the milter's view.
  */
 #include "config.h"
 
@@ -9,7 +11,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "engine.h"
+#include "engine_int.h"
 #include "feedpolicy.h"
 #include "feedset.h"
 #include "follower.h"
@@ -28,33 +30,15 @@
 #include "store_async.h"
 
 #define MOD "engine"
-#define MAX_MANUAL 4096
 #define MAX_LOGS 8
 #define TICK_MS 1000
 #define SKEW_MS (86400ULL * 1000)   /* log times further off than this are replaced */
 
-struct manual {
-    char name[DOMAIN_MAXLEN + 1];
-    int is_addr;
-    struct netaddr addr;
-    struct store_manual m;
-};
-
-static struct {
-    struct daemon *d;
-    struct rules *rules;
-    struct logparse *parser;
-    struct follower *logs[MAX_LOGS];
-    size_t nlogs;
-    struct event *tick;
-    struct mxresolve *dns;
-    struct manual manual[MAX_MANUAL];
-    size_t nmanual;
-} eng;
+struct engine_state eng;
 
 /* ---- Manual overrides ---- */
 
-static struct manual *manual_find(const char *name)
+struct manual *engine_manual_find(const char *name)
 {
     for (size_t i = 0; i < eng.nmanual; i++)
         if (strcmp(eng.manual[i].name, name) == 0)
@@ -62,11 +46,6 @@ static struct manual *manual_find(const char *name)
     return NULL;
 }
 
-static void reroute(const char *domain);
-static void resolve(const char *domain);
-static void pending_view(const char *domain);
-static void show_unless_pending(const char *domain);
-static void publish_view(const char *domain, const struct engine_route *rt);
 static int params_for(const struct netaddr *addr, const char *host, const char *domain,
                       struct breaker_params *out, void *arg);
 
@@ -84,7 +63,7 @@ static void apply_addr_manual(const struct manual *mo, uint64_t now)
 
 static void on_manual(const char *name, const struct store_manual *m, void *arg)
 {
-    struct manual *mo = manual_find(name);
+    struct manual *mo = engine_manual_find(name);
     uint64_t now = clock_now_ms();
     (void)arg;
 
@@ -98,7 +77,7 @@ static void on_manual(const char *name, const struct store_manual *m, void *arg)
         if (gone.is_addr)       /* back to the evidence, starting clean */
             rules_force(eng.rules, &gone.addr, BREAKER_DIRECT, SRC_MANUAL, "manual override ended", 0, now);
         else
-            reroute(gone.name);
+            engine_reroute(gone.name);
         return;
     }
     if (mo == NULL) {
@@ -117,7 +96,7 @@ static void on_manual(const char *name, const struct store_manual *m, void *arg)
     if (mo->is_addr)
         apply_addr_manual(mo, now);
     else
-        reroute(name);
+        engine_reroute(name);
 }
 
 static void expire_manual(uint64_t now)
@@ -131,218 +110,6 @@ static void expire_manual(uint64_t now)
             i++;
         }
     }
-}
-
-/* ---- Routes ---- */
-
-/* The relay to use: the one an administrator named, else the destination's
- * first relay that is up (relayhealth).  NULL when every relay is down:
- * the destination then stays on direct routing and Postfix keeps its mail. */
-static const struct cfg_relay *first_relay(const struct cfg *cfg, const struct cfg_dest *dest,
-                                           const char *via)
-{
-    if (via && *via)
-        return cfg_relay_find(cfg, via);
-    for (size_t i = 0; dest && i < dest->nrelays; i++)
-        if (relayhealth_is_up(cfg->relays[dest->relays[i]].name))
-            return &cfg->relays[dest->relays[i]];
-    return NULL;
-}
-
-void engine_route(const char *domain, struct engine_route *out)
-{
-    const struct cfg *cfg = eng.d->cfg;
-    const struct cfg_dest *dest = cfg_dest_match(cfg, domain);
-    const struct manual *mo = manual_find(domain);
-
-    memset(out, 0, sizeof(*out));
-    out->why = "direct";
-    if (mo && mo->m.action == MANUAL_UNBLOCK) {
-        out->why = "manual unblock";
-        return;
-    }
-    if (mo && mo->m.action == MANUAL_BLOCK) {
-        out->relay = first_relay(cfg, dest, mo->m.via);
-        out->kind = out->relay ? ENGINE_DETOUR : ENGINE_DIRECT;
-        out->why = out->relay ? "manual block" : "manual block, but no relay to use";
-        return;
-    }
-    if (dest == NULL || dest->policy == POLICY_PASS || rules_domain_detoured(eng.rules, domain) != 1)
-        return;
-    out->why = "every MX address blocked";
-    if (dest->policy != POLICY_DETOUR) {
-        out->kind = ENGINE_POLICY;
-        out->policy = dest->policy;
-        return;
-    }
-    out->relay = first_relay(cfg, dest, NULL);
-    if (out->relay)
-        out->kind = ENGINE_DETOUR;
-    else
-        out->why = dest->nrelays ? "every MX address blocked, and every relay is down"
-                                 : "every MX address blocked, but no relay is configured";
-}
-
-/* The answer milter threads read (routeview.h). */
-static void publish_view(const char *domain, const struct engine_route *rt)
-{
-    struct routeview_entry e = {0};
-    e.kind = rt->kind == ENGINE_DETOUR ? RV_DETOUR : rt->kind == ENGINE_POLICY ? RV_POLICY : RV_DIRECT;
-    e.policy = rt->policy;
-    snprintf(e.relay, sizeof(e.relay), "%s", rt->relay ? rt->relay->name : "");
-    snprintf(e.reason, sizeof(e.reason), "%s", rt->why);
-    routeview_set(domain, &e);
-}
-
-/* Domains whose new detour is not in Postfix yet: their view waits for
- * on_route_live.  Small and bounded: a full list only loses the wait. */
-#define MAX_PENDING 256
-static char pending[MAX_PENDING][DOMAIN_MAXLEN + 1];
-static size_t npending;
-
-static void pending_view(const char *domain)
-{
-    for (size_t i = 0; i < npending; i++)
-        if (strcmp(pending[i], domain) == 0)
-            return;
-    if (npending < MAX_PENDING)
-        snprintf(pending[npending++], sizeof(pending[0]), "%s", domain);
-}
-
-static int pending_take(const char *domain)
-{
-    for (size_t i = 0; i < npending; i++)
-        if (strcmp(pending[i], domain) == 0) {
-            memcpy(pending[i], pending[--npending], sizeof(pending[0]));
-            return 1;
-        }
-    return 0;
-}
-
-static int is_pending(const char *domain)
-{
-    for (size_t i = 0; i < npending; i++)
-        if (strcmp(pending[i], domain) == 0)
-            return 1;
-    return 0;
-}
-
-static void show_unless_pending(const char *domain)
-{
-    struct engine_route rt;
-    if (is_pending(domain))
-        return;
-    engine_route(domain, &rt);
-    publish_view(domain, &rt);
-}
-
-/* A milter thread met a domain with no answer yet.  What the rules know of
- * its MX addresses decides now; DNS resolution refines it. */
-static void on_view_request(const char *domain, void *arg)
-{
-    char norm[DOMAIN_MAXLEN + 1];
-    struct engine_route rt;
-    (void)arg;
-    if (domain_normalize(domain, strlen(domain), norm, sizeof(norm)) < 0)
-        return;
-    engine_route(norm, &rt);
-    if (rt.kind != ENGINE_DIRECT)
-        show_unless_pending(norm);  /* known already: answer at once */
-    else
-        resolve(norm);              /* its MX addresses may be blocked ones */
-}
-
-/* Set while on_store_up() re-publishes: records are then only put back
- * where Redis lost them. */
-static int restoring;
-
-/* Publishes the domain's route and record after a change. */
-static void reroute(const char *domain)
-{
-    struct engine_route rt;
-    struct store_domain rec = {0};
-    struct rules_domain_view v;
-    char buf[NETADDR_STRLEN];
-
-    engine_route(domain, &rt);
-    snprintf(rec.domain, sizeof(rec.domain), "%s", domain);
-    snprintf(rec.state, sizeof(rec.state), "%s",
-             rt.kind == ENGINE_DETOUR ? "detoured" : rt.kind == ENGINE_POLICY ? policy_name(rt.policy)
-                                                                             : "direct");
-    snprintf(rec.via, sizeof(rec.via), "%s", rt.relay ? rt.relay->name : "");
-    snprintf(rec.reason, sizeof(rec.reason), "%s", rt.why);
-    rec.since_ms = clock_now_ms();
-    if (rules_domain_get(eng.rules, domain, &v) == 0) {
-        size_t len = 0;
-        for (size_t i = 0; i < v.nmx && len < sizeof(rec.mx); i++) {
-            struct rules_addr_view av;
-            const char *host = rules_addr_get(eng.rules, &v.mx[i], &av) == 0 && av.host[0] ? av.host : "";
-            int w = snprintf(rec.mx + len, sizeof(rec.mx) - len, "%s%s[%s]", i ? " " : "", host,
-                             netaddr_format(&v.mx[i], buf, sizeof(buf)));
-            if (w < 0 || (size_t)w >= sizeof(rec.mx) - len) {
-                rec.mx[len] = 0;    /* keep whole entries only */
-                break;
-            }
-            len += (size_t)w;
-        }
-    }
-    if (restoring)
-        astore_domain_restore(&rec);
-    else
-        astore_domain_put(&rec);
-    /* A new detour is shown to the milter only once Postfix has it
-     * (on_route_live), so that mail it accepts is never routed the old way;
-     * everything else is shown at once. */
-    /* A tunnel in mode "kernel" detours by address below Postfix
-     * (kernelpub): no transport entry. */
-    const char *want = rt.kind == ENGINE_DETOUR && rt.relay->mode != RELAY_MODE_KERNEL
-                       ? rt.relay->nexthop : NULL;
-    const char *had = routes_get(domain);
-    if (want == NULL || (had && strcmp(had, want) == 0))
-        publish_view(domain, &rt);
-    else
-        pending_view(domain);
-    routes_set(domain, want);
-    if (rt.kind == ENGINE_DIRECT && rules_domain_detoured(eng.rules, domain) == 1)
-        msg_warn(MOD, "%s is blocked but stays on direct routing: %s; Postfix keeps its mail "
-                 "queued", domain, rt.why);
-}
-
-static void on_route_live(const char *domain, void *arg)
-{
-    (void)arg;
-    metrics_detour_live(domain);
-    pending_take(domain);
-    show_unless_pending(domain);
-}
-
-static int reroute_detoured(const struct rules_domain_view *v, void *arg)
-{
-    (void)arg;
-    if (v->detoured)
-        reroute(v->domain);
-    return 0;
-}
-
-/* A relay went down or came back: move the destinations that use it. */
-static void on_relay_change(const char *relay, int up, void *arg)
-{
-    (void)arg;
-    kernelpub_relay_change(relay, up);
-    rules_domain_foreach(eng.rules, reroute_detoured, NULL);
-    for (size_t i = 0; i < eng.nmanual; i++)
-        if (!eng.manual[i].is_addr)
-            reroute(eng.manual[i].name);
-}
-
-/* Redis is (back) up, maybe a new master that never got our last writes:
- * put back the records of our detoured destinations it lacks. */
-static void on_store_up(void *arg)
-{
-    kernelpub_store_up();
-    restoring = 1;
-    on_relay_change(NULL, 1, arg);
-    restoring = 0;
 }
 
 /* ---- DNS: which addresses serve a domain ---- */
@@ -368,13 +135,13 @@ static void on_mx(const struct mx_result *res, void *arg)
     }
     /* Whatever DNS said, the domain now has an answer for the milter,
      * unless its new detour is still on its way into Postfix. */
-    show_unless_pending(res->domain);
+    engine_show_unless_pending(res->domain);
 }
 
-static void resolve(const char *domain)
+void engine_resolve(const char *domain)
 {
     if (mxresolve_domain(eng.dns, domain, on_mx, NULL) < 0)
-        show_unless_pending(domain);
+        engine_show_unless_pending(domain);
 }
 
 /* ---- Probes ---- */
@@ -437,7 +204,7 @@ static void on_change(const struct rules_change *c, void *arg)
             msg_info(MOD, "%s; policy %s", c->explain, policy_name(rt.policy));
         else
             msg_info(MOD, "%s", c->explain);
-        reroute(c->domain);
+        engine_reroute(c->domain);
         break;
     }
     case RULES_CHANGE_OUTAGE:
@@ -520,7 +287,7 @@ static void on_event(const struct logparse_event *ev, void *arg)
             rules_domain_add_mx(eng.rules, ev->rcpt_domain, ev->host, &ev->addr, t);
         }
         if (!known || ev->nattempts > 0)
-            resolve(ev->rcpt_domain);   /* the whole MX set, not only what was tried */
+            engine_resolve(ev->rcpt_domain);   /* the whole MX set, not only what was tried */
         break;
     default:
         break;
@@ -549,7 +316,7 @@ static void on_addr(const struct store_addr *a, void *arg)
     if (feedpolicy_allowed(&addr) && breaker_is_detoured(&a->b) && a->b.source != SRC_MANUAL)
         return;                 /* another MTA's detour of an address we allow */
     rules_addr_put(eng.rules, &addr, a->host, &a->b, clock_now_ms());
-    struct manual *mo = manual_find(a->addr);
+    struct manual *mo = engine_manual_find(a->addr);
     if (mo)
         apply_addr_manual(mo, clock_now_ms());
 }
@@ -617,17 +384,17 @@ static int engine_start(struct daemon *d)
         }
         eng.nlogs++;
     }
-    routes_on_live(on_route_live, NULL);
-    if (routeview_start(d->base, on_view_request, NULL) < 0) {
+    routes_on_live(engine_on_route_live, NULL);
+    if (routeview_start(d->base, engine_on_view_request, NULL) < 0) {
         msg_warn(MOD, "cannot set up the route view");
         return -1;
     }
     if ((eng.dns = mxresolve_new(d->base)) == NULL || recheck_start(d->base, &cfg->probe, on_probe_result, NULL) < 0
-        || relayhealth_start(d->base, cfg, on_relay_change, NULL) < 0) {
+        || relayhealth_start(d->base, cfg, engine_on_relay_change, NULL) < 0) {
         msg_warn(MOD, "cannot set up DNS resolution and probes");
         return -1;
     }
-    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_up = on_store_up};
+    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_up = engine_on_store_up};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
     feedpolicy_start(eng.rules, cfg);
@@ -651,7 +418,7 @@ static void engine_stop(struct daemon *d)
     for (size_t i = 0; i < eng.nlogs; i++)
         follower_free(eng.logs[i]);
     routes_on_live(NULL, NULL);
-    npending = 0;
+    engine_pending_clear();
     feedset_stop();
     feedpolicy_stop();
     recheck_stop();
@@ -676,7 +443,7 @@ static void engine_reload(struct daemon *d, const struct cfg *old)
     recheck_configure(&d->cfg->probe);
     feedpolicy_configure(d->cfg);
     feedset_configure(d->cfg);
-    on_relay_change(NULL, 1, NULL);
+    engine_on_relay_change(NULL, 1, NULL);
 }
 
 const struct daemon_module engine_module = {
