@@ -36,5 +36,7 @@ int store_cas_reply(const redisReply *r, const char *addr, const char *host,
                     const struct breaker *b, uint64_t now_ms, struct store_addr *out);
 /* An HGETALL reply of a manual record. */
 int store_decode_manual(const redisReply *hash, const char *name, struct store_manual *m);
+/* An HGETALL reply of a destination record: 1, 0 none, -1 malformed. */
+int store_decode_domain(const redisReply *hash, const char *domain, struct store_domain *d);
 
 #endif

@@ -169,13 +169,11 @@ int store_domain_put(struct store *st, const struct store_domain *d)
     return 0;
 }
 
-int store_domain_get(struct store *st, const char *domain, struct store_domain *d)
+int store_decode_domain(const redisReply *r, const char *domain, struct store_domain *d)
 {
-    redisReply *r;
-    int rc = hgetall(st, "dom", domain, &r);
-    if (rc <= 0)
-        return rc;
     memset(d, 0, sizeof(*d));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements == 0)
+        return 0;
     snprintf(d->domain, sizeof(d->domain), "%s", domain);
     store_copy_str(d->mx, sizeof(d->mx), field(r, "mx"));
     store_copy_str(d->state, sizeof(d->state), field(r, "state"));
@@ -183,8 +181,18 @@ int store_domain_get(struct store *st, const char *domain, struct store_domain *
     store_copy_str(d->reason, sizeof(d->reason), field(r, "reason"));
     store_parse_ull(field(r, "since"), &d->since_ms);
     store_parse_ull(field(r, "updated"), &d->updated_ms);
+    return d->state[0] ? 1 : -1;
+}
+
+int store_domain_get(struct store *st, const char *domain, struct store_domain *d)
+{
+    redisReply *r;
+    int rc = hgetall(st, "dom", domain, &r);
+    if (rc <= 0)
+        return rc;
+    rc = store_decode_domain(r, domain, d);
     freeReplyObject(r);
-    if (d->state[0] == 0)
+    if (rc <= 0)
         return store_fail(st, "redis: malformed destination record for %s", domain);
     return 1;
 }

@@ -321,6 +321,49 @@ static void on_addr(const struct store_addr *a, void *arg)
         apply_addr_manual(mo, clock_now_ms());
 }
 
+/* "host[addr]" of a destination record's mx text into *mx (host copied to
+ * hostbuf, NULL when it is not a host name); the text after it, or NULL. */
+static const char *next_mx(const char *p, struct rules_mx *mx, char *hostbuf, size_t size)
+{
+    char addr[NETADDR_STRLEN];
+    while (*p == ' ')
+        p++;
+    const char *lb = strchr(p, '['), *rb = lb ? strchr(lb, ']') : NULL;
+    if (lb == NULL || rb == NULL || (size_t)(rb - lb - 1) >= sizeof(addr))
+        return NULL;
+    memcpy(addr, lb + 1, (size_t)(rb - lb - 1));
+    addr[rb - lb - 1] = 0;
+    if (netaddr_parse(addr, &mx->addr) < 0)
+        return NULL;
+    mx->host = domain_normalize(p, (size_t)(lb - p), hostbuf, size) == 0 ? hostbuf : NULL;
+    return rb + 1;
+}
+
+/* A destination record in Redis that another MTA detoured: a domain this
+ * daemon has not met learns its MX addresses from it, so its route is in
+ * force here before its first message (without a milter to ask). */
+static void on_domain(const struct store_domain *d, void *arg)
+{
+    struct rules_mx mx[RULES_MAX_MX];
+    char hosts[RULES_MAX_MX][DOMAIN_MAXLEN + 1], norm[DOMAIN_MAXLEN + 1];
+    struct rules_domain_view v;
+    const char *p = d->mx;
+    size_t n = 0;
+    (void)arg;
+
+    if (strcmp(d->state, "direct") == 0 || domain_normalize(d->domain, strlen(d->domain), norm, sizeof(norm)) < 0
+        || rules_domain_get(eng.rules, norm, &v) == 0)
+        return;
+    while (p && *p && n < RULES_MAX_MX) {
+        if ((p = next_mx(p, &mx[n], hosts[n], sizeof(hosts[n]))) == NULL)
+            break;
+        feedpolicy_seen(&mx[n].addr, mx[n].host, clock_now_ms());
+        n++;
+    }
+    if (n > 0)
+        rules_domain_set_mx(eng.rules, norm, mx, n, clock_now_ms());
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     uint64_t now = clock_now_ms();
@@ -394,7 +437,7 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up DNS resolution and probes");
         return -1;
     }
-    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_up = engine_on_store_up};
+    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_domain = on_domain, .on_up = engine_on_store_up};
     if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
     feedpolicy_start(eng.rules, cfg);

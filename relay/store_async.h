@@ -54,6 +54,8 @@ struct event_base;
 struct astore_callbacks {
     void (*on_addr)(const struct store_addr *a, void *arg);
     void (*on_manual)(const char *name, const struct store_manual *m, void *arg);
+    /* a destination record another MTA (or this one) wrote: its MX hosts */
+    void (*on_domain)(const struct store_domain *d, void *arg);
     void (*on_up)(void *arg);       /* connected and scripts loaded */
     void (*on_down)(void *arg);     /* connection lost; retrying */
     void *arg;

@@ -2,7 +2,8 @@
  * store_async_dom - destination records on the asynchronous store (see
  * store_async.h): written fire and forget, since they are derived data the
  * engine writes again on every change; after a reconnection put back only
- * where Redis has none.  State in store_async_int.h; event loop only.
+ * where Redis has none; and read when the change channel names one, or at a
+ * resync, for on_domain().  State in store_async_int.h; event loop only.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include "clock.h"
 #include "msg.h"
 #include "store_async_int.h"
+#include "store_int.h"
 #include "store_keys.h"
 
 #define MOD "store"
@@ -62,5 +64,36 @@ void astore_domain_restore(const struct store_domain *d)
     *copy = *d;
     const char *argv[] = {"EXISTS", key};
     if (astore_send_cmd(astore.cmd, exists_reply, copy, 2, argv) < 0)
+        free(copy);
+}
+
+static void domain_reply(redisAsyncContext *ac, void *reply, void *priv)
+{
+    char *domain = priv;
+    redisReply *r = astore_took(reply);
+    struct store_domain d;
+    (void)ac;
+
+    if (r && !astore.stopping && astore.cb.on_domain) {
+        int rc = store_decode_domain(r, domain, &d);
+        if (rc < 0) {
+            astore.stats.errors++;
+            msg_limited(&astore.err_lim, 60000, MOD, "malformed destination record for %s; ignored", domain);
+        } else if (rc == 1) {
+            astore.cb.on_domain(&d, astore.cb.arg);
+        }
+    }
+    free(domain);
+}
+
+void astore_refresh_domain(const char *domain)
+{
+    char key[320];
+    char *copy;
+    if (astore.cb.on_domain == NULL || store_key(key, sizeof(key), astore.prefix, "dom", domain) == NULL
+        || (copy = strdup(domain)) == NULL)
+        return;
+    const char *argv[] = {"HGETALL", key};
+    if (astore_send_cmd(astore.cmd, domain_reply, copy, 2, argv) < 0)
         free(copy);
 }

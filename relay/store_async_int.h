@@ -114,6 +114,8 @@ void astore_check_role(void);       /* on cmd: ROLE, down unless master */
 
 /* store_async_news.c */
 void astore_resync(void);
+/* store_async_dom.c: reads a destination record and reports it (on_domain). */
+void astore_refresh_domain(const char *domain);
 void astore_change_message(redisAsyncContext *ac, void *reply, void *priv);
 
 #endif

@@ -4,13 +4,14 @@
  * state shared with store_async.c.
  *
  * astore_change_message() reads the site's change channel ("addr <address>
- * <version>", "manual <name>"; "dom <domain>" is not read here): a newer
+ * <version>", "manual <name>", "dom <domain>"): a newer
  * version of an address than the one we hold is read again (HMGET), and a
  * manual record is read whole (HGETALL) and reported through on_manual().
- * astore_resync(), after every (re)connection, reads both indexes (newest
+ * astore_resync(), after every (re)connection, reads the indexes (newest
  * first, at most RESYNC_MAX members each) and refreshes every member.
  * Records come back through store_async.c's read path, which reports them
- * with on_addr().  Members and messages from Redis are bounded and checked
+ * with on_addr(); destination records (read only when the caller has an
+ * on_domain callback) come back through store_async_dom.c.  Members and messages from Redis are bounded and checked
  * before use.
  *
  * Event loop, main thread only, like the rest of the module.
@@ -30,6 +31,7 @@
 
 #define MOD "store"
 #define RESYNC_MAX 100000
+#define DOMAIN_RESYNC_MAX 10000     /* destination records: the newest only */
 
 static void refresh_addr(const char *addr)
 {
@@ -79,9 +81,10 @@ static int valid_member(const redisReply *e)
     return 1;
 }
 
+static int manual_marker, domain_marker;     /* which index a reply lists */
+
 static void index_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
-    int manuals = priv != NULL;
     redisReply *r = astore_took(reply);
     (void)ac;
 
@@ -89,8 +92,10 @@ static void index_reply(redisAsyncContext *ac, void *reply, void *priv)
         return;
     for (size_t i = 0; i < r->elements && i < RESYNC_MAX; i++)
         if (valid_member(r->element[i])) {
-            if (manuals)
+            if (priv == &manual_marker)
                 refresh_manual(r->element[i]->str);
+            else if (priv == &domain_marker)
+                astore_refresh_domain(r->element[i]->str);
             else
                 refresh_addr(r->element[i]->str);
         }
@@ -99,7 +104,6 @@ static void index_reply(redisAsyncContext *ac, void *reply, void *priv)
 /* After every (re)connection: read everything again. */
 void astore_resync(void)
 {
-    static int manual_marker;
     char key[200], max[16];
     snprintf(max, sizeof(max), "%d", RESYNC_MAX - 1);
     store_key(key, sizeof(key), astore.prefix, "addrs", NULL);
@@ -109,6 +113,14 @@ void astore_resync(void)
     store_key(mkey, sizeof(mkey), astore.prefix, "manuals", NULL);
     const char *margv[] = {"ZREVRANGE", mkey, "0", max};
     astore_send_cmd(astore.cmd, index_reply, &manual_marker, 4, margv);
+    if (astore.cb.on_domain) {
+        char dkey[200];
+        store_key(dkey, sizeof(dkey), astore.prefix, "doms", NULL);
+        char dmax[16];
+        snprintf(dmax, sizeof(dmax), "%d", DOMAIN_RESYNC_MAX - 1);
+        const char *dargv[] = {"ZREVRANGE", dkey, "0", dmax};
+        astore_send_cmd(astore.cmd, index_reply, &domain_marker, 4, dargv);
+    }
 }
 
 /* "addr <address> <version>", "manual <name>", "dom <domain>" */
@@ -138,5 +150,9 @@ void astore_change_message(redisAsyncContext *ac, void *reply, void *priv)
             refresh_addr(sp);
     } else if (strcmp(text, "manual") == 0) {
         refresh_manual(sp);
+    } else if (strcmp(text, "dom") == 0) {
+        struct store_domain probe;
+        if (strlen(sp) < sizeof(probe.domain))
+            astore_refresh_domain(sp);
     }
 }

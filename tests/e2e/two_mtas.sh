@@ -1,10 +1,11 @@
 #!/bin/bash
 # End to end: two MTAs of one site, each a real Postfix with its own
 # mxdetourd, share one Redis.  The first learns of the block the hard way;
-# the second then sends its first message to the blocked destination through
-# the relay without a single connect timeout.
+# the second learns the destination's MX hosts from the first one's record,
+# publishes the detour before any mail, and sends its first message to the
+# blocked destination through the relay without a single connect timeout.
 . "$(dirname "$0")/lib/e2e.sh"
-plan 6
+plan 7
 bed_setup || { echo "Bail out! the test bed did not come up"; exit 1; }
 mxd_setup || { echo "Bail out! mxdetourd did not start"; exit 1; }
 
@@ -46,6 +47,8 @@ bed_send a@mta.test u1@blocked.test >/dev/null; bed_send a@mta.test u2@blocked.t
 check "the first MTA learns of the block the hard way" mxd_wait 'detour: blocked.test' 40
 check "the second MTA's mxdetourd learns it through Redis" \
     bash -c "for i in \$(seq 50); do grep -q 'mx2.blocked.test\[198.18.0.3\]: direct -> detoured' $BED_DIR/log/mxdetourd2.log && exit 0; sleep 0.1; done; exit 1"
+check "the second MTA routes blocked.test via the relay before any mail, from the destination record" \
+    bash -c "for i in \$(seq 100); do [ \"\$(postmap -q blocked.test hash:$M2/transport)\" = 'smtp:[$BED_RELAY_ADDR]:25' ] && exit 0; sleep 0.1; done; exit 1"
 r=$(bed_sink_count relay)
 ip netns exec "$BED_NS_MTA" swaks --server 127.0.0.2 --port 25 --helo c2.mta.test --from b@mta2.test \
     --to first@blocked.test --timeout 20 >/dev/null 2>&1
