@@ -40,15 +40,6 @@ ${1:-}
 CONF
 }
 # Polls for up to 10 s (sanitizer builds start slowly).
-eventually() {
-    i=0
-    while [ $i -lt 100 ]; do
-        "$@" && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 # The datagrams received so far, one per line, "\n" inside shown as "|".
 got() { cat "$tmp/got" 2>/dev/null; }
 count_is() { [ "$(got | wc -l | tr -d ' ')" = "$1" ]; }

@@ -27,11 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-eventually() {
-    i=0
-    while [ $i -lt 100 ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done
-    return 1
-}
 
 python3 - "$tmp/log.sock" "$tmp/got" "$tmp/listening" <<'PY' &
 import socket, sys

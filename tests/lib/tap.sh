@@ -17,3 +17,9 @@ expect_match() {
         fail "$1"; printf '%s\n' "$2" | sed 's/^/#   /'; echo "#   wanted: $3"; fi
 }
 tap_exit() { exit $((tap_failed > 0)); }
+# eventually CMD...: runs CMD every 0.1 s until it succeeds, 10 s at most.
+eventually() {
+    _ev_i=0
+    while [ $_ev_i -lt 100 ]; do "$@" && return 0; sleep 0.1; _ev_i=$((_ev_i + 1)); done
+    return 1
+}

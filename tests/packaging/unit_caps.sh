@@ -53,11 +53,6 @@ bounding() {
     done
     echo "$spec"
 }
-eventually() {
-    i=0
-    while [ $i -lt 100 ]; do "$@" && return 0; sleep 0.1; i=$((i + 1)); done
-    return 1
-}
 
 plan 8
 spec=$(bounding)
