@@ -454,6 +454,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     read_global_detection(&r, root, c);
     read_probe(&r, root, &c->probe);
     read_relays(&r, root, c);
+    cfg_check_kernel_relays(&r, root, c);
     read_destinations(&r, root, c);
     read_routes(&r, root, &c->routes);
     read_milter(&r, root, &c->milter);

@@ -3,7 +3,9 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cfg.h"
 #include "cfg_read.h"
@@ -40,4 +42,47 @@ void cfg_read_relay_kernel(struct cfg_reader *r, const config_setting_t *g, stru
     if (k->gateway && netaddr_parse(k->gateway, &a) < 0)
         cfgr_error(r, config_setting_get_member(g, "gateway"),
                    "%s.gateway: \"%s\" is not an IP address", where, k->gateway);
+}
+
+/* The nftables identifier of a relay name (relay/kernelnft.c builds it the same way). */
+static int same_ident(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char x = isalnum((unsigned char)*a) ? *a : '_', y = isalnum((unsigned char)*b) ? *b : '_';
+        if (x != y)
+            return 0;
+    }
+    return *a == *b;
+}
+
+void cfg_check_kernel_relays(struct cfg_reader *r, const config_setting_t *root, const struct cfg *c)
+{
+    const config_setting_t *list = config_setting_get_member(root, "relays");
+    size_t n = 0;
+    char where[256];
+
+    for (size_t j = 0; j < c->nrelays; j++) {
+        const struct cfg_relay *b = &c->relays[j];
+        const config_setting_t *g = list ? config_setting_get_elem(list, (unsigned)j) : NULL;
+        if (b->type != RELAY_TUNNEL || b->mode != RELAY_MODE_KERNEL || b->name == NULL || g == NULL)
+            continue;
+        cfgr_path(g, where, sizeof(where));
+        if (++n > CFG_KERNEL_MAX_TUNNELS)
+            cfgr_error(r, g, "%s: more than %d tunnels in mode \"kernel\"", where, CFG_KERNEL_MAX_TUNNELS);
+        for (size_t i = 0; i < j; i++) {
+            const struct cfg_relay *a = &c->relays[i];
+            if (a->type != RELAY_TUNNEL || a->mode != RELAY_MODE_KERNEL || a->name == NULL)
+                continue;
+            if (a->kernel.route_table == b->kernel.route_table)
+                cfgr_error(r, g, "%s: route_table %u is also relay \"%s\"'s (line %d); each kernel-mode "
+                           "tunnel needs a table of its own", where, b->kernel.route_table, a->name, a->line);
+            if (a->kernel.fwmark == b->kernel.fwmark)
+                cfgr_error(r, g, "%s: fwmark 0x%x is also relay \"%s\"'s (line %d); each kernel-mode "
+                           "tunnel needs a mark of its own", where, b->kernel.fwmark, a->name, a->line);
+            if (same_ident(a->name, b->name))
+                cfgr_error(r, g, "%s: name \"%s\" makes the same nftables names as relay \"%s\" "
+                           "(line %d); use names that differ in letters or digits", where, b->name,
+                           a->name, a->line);
+        }
+    }
 }

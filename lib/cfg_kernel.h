@@ -42,4 +42,13 @@ struct config_setting_t;
 void cfg_read_relay_kernel(struct cfg_reader *r, const struct config_setting_t *g,
                            struct cfg_relay *rl);
 
+/* After all relays: at most CFG_KERNEL_MAX_TUNNELS kernel-mode tunnels, each
+ * with its own route_table, fwmark and nftables name (the relay name with
+ * every character but letters and digits made '_'), since two sharing one
+ * would replace each other's route or flush each other's rules. */
+#define CFG_KERNEL_MAX_TUNNELS 8
+struct cfg;
+void cfg_check_kernel_relays(struct cfg_reader *r, const struct config_setting_t *root,
+                             const struct cfg *c);
+
 #endif

@@ -164,8 +164,10 @@ static void act(struct memo *m, const struct feedset_match *mt, uint64_t now)
 
     netaddr_format(&m->addr, addr, sizeof(addr));
     describe(mt, why, sizeof(why));
-    if (m->trust != mt->trust)
+    if (m->trust != mt->trust) {
         release(m, "its feed's trust changed", now);
+        b = breaker_of(&m->addr);       /* release() may have moved it */
+    }
     m->trust = mt->trust;
     m->recheck_ms = mt->recheck_ms;
     switch (mt->trust) {

@@ -30,6 +30,7 @@ static struct {
     char path[4096];
     int warned;                     /* a failed write was logged */
     char outage_reason[OUTAGE_REASON_MAX];
+    uint64_t started_ms;            /* clock_mono_ms() at start */
 } hl;
 
 void health_note_rules(const struct rules *r)
@@ -69,13 +70,19 @@ static void put_text(FILE *fp, const char *s)
         fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, fp);
 }
 
+/* "connecting" only for the first connection's own time limits: a daemon
+ * that has never reached Redis after that is "down" like one that lost it. */
 static const char *redis_state(void)
 {
     struct astore_stats st;
+    const struct cfg_redis *rc = &hl.d->cfg->redis;
     if (astore_is_up())
         return "up";
     astore_get_stats(&st);
-    return st.reconnects == 0 ? "connecting" : "down";
+    if (st.reconnects == 0
+        && clock_mono_ms() - hl.started_ms < rc->connect_timeout_ms + rc->command_timeout_ms + 5000)
+        return "connecting";
+    return "down";
 }
 
 /* unlink() that keeps errno for the caller's message. */
@@ -163,6 +170,7 @@ static int health_start(struct daemon *d)
     struct timeval tv = {HEALTH_INTERVAL_MS / 1000, (HEALTH_INTERVAL_MS % 1000) * 1000};
 
     hl.d = d;
+    hl.started_ms = clock_mono_ms();
     set_path(d->cfg);
     if ((hl.timer = event_new(d->base, -1, EV_PERSIST, on_timer, NULL)) == NULL
         || event_add(hl.timer, &tv) < 0) {

@@ -9,7 +9,8 @@
  *     mxdetourd-health 1
  *     pid 4711
  *     written 1763900000123                  (ms since the epoch)
- *     redis up|down|connecting
+ *     redis up|down|connecting              (connecting: only within the first
+ *                                           connection's time limits, then down)
  *     outage 0 | outage 1 REASON
  *     addresses KNOWN DETOURED
  *     destinations KNOWN DETOURED

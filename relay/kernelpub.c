@@ -113,6 +113,9 @@ static void schedule(uint64_t ms)
 {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
 
+    /* While the helper fails, changes wait for the retry's backoff. */
+    if (kp.retry_ms && ms < kp.retry_ms && kp.timer && evtimer_pending(kp.timer, NULL))
+        return;
     if (kp.timer && !kp.busy)
         evtimer_add(kp.timer, &tv);
 }
@@ -276,8 +279,8 @@ static int plan(int ti, int want_tunnel, uint64_t now)
         int belongs = e->blocked && want_tunnel == ti;
         uint64_t due = e->unblocked_ms + KERNELPUB_REMOVE_DELAY_MS;
         e->sending = NOT_IN_ROUND;
-        if (belongs && (kp.need_sync[ti] || e->where != ti))
-            e->sending = ti;
+        if (belongs && (e->where < 0 || e->where == ti) && (kp.need_sync[ti] || e->where != ti))
+            e->sending = ti;    /* one set at a time: another tunnel's round removes it first */
         else if (!belongs && e->where == ti && !e->blocked && due > now && !kp.need_sync[ti])
             kp.next_due_ms = kp.next_due_ms && kp.next_due_ms < due ? kp.next_due_ms : due;
         else if (!belongs && e->where == ti)
@@ -396,6 +399,8 @@ void kernelpub_relay_change(const char *relay, int up)
         if (strcmp(kp.t[i].name, relay) != 0 || kp.was_up[i] == up)
             continue;
         kp.was_up[i] = up;
+        if (up)
+            kp.ready[i] = 0;    /* a recreated interface lost its route: ENSURE again */
         int now = target();
         if (!up)
             msg_warn(MOD, "tunnel %s is down: %s", relay, now >= 0
@@ -481,6 +486,8 @@ void kernelpub_store_up(void)
         return;
     if (confirm_from_store() == 0) {
         msg_info(MOD, "redis answers: the addresses of the last known state are checked against it");
+        for (size_t i = 0; i < kp.nt; i++)
+            kp.need_sync[i] = 1;    /* drop what an earlier run left that redis does not block */
         schedule(0);
     }
 }

@@ -164,6 +164,7 @@ static int handle_one(const struct privsep_msg *m, char *text, size_t len)
             snprintf(text, len, "refused: an ensure request carries only the tunnel");
             return -1;
         }
+        unstage();              /* a round starts here: nothing left of a failed one */
         int rc = kernelnft_ensure(&pk.tunnels[k->tunnel], text, len);
         if (rc != 0)
             msg_warn(MOD, "tunnel %s: %s", pk.tunnels[k->tunnel].name, text);

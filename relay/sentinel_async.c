@@ -240,8 +240,10 @@ static void switch_message(redisAsyncContext *ac, void *reply, void *priv)
     if (ac != sa.w || r == NULL)
         return;
     if (r->type == REDIS_REPLY_ERROR) {     /* e.g. a login the sentinel refused */
-        msg_limited(&sa.w_lim, 60000, MOD, "sentinel %s refused the subscription: %.150s",
-                    sentinel_hostport(&sa.rc->sentinels[sa.wi], where, sizeof(where)), r->str);
+        char what[200];
+        snprintf(what, sizeof(what), "refused the subscription: %.150s", r->str);
+        watch_lost(what);                   /* forgets sa.w and tries the next sentinel */
+        redisAsyncDisconnect(ac);
         return;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_STRING)

@@ -112,6 +112,8 @@ START_TEST(syntax_error_has_line) { expect_errors("syntax"); }
 END_TEST
 START_TEST(feed_errors_named_by_line) { expect_errors("feed-errors"); }
 END_TEST
+START_TEST(kernel_tunnels_may_not_share_table_mark_or_name) { expect_errors("kernel-clash"); }
+END_TEST
 
 START_TEST(missing_file_is_an_error)
 {
@@ -245,6 +247,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, every_error_reported_in_file_order);
     tcase_add_test(tc, syntax_error_has_line);
     tcase_add_test(tc, feed_errors_named_by_line);
+    tcase_add_test(tc, kernel_tunnels_may_not_share_table_mark_or_name);
     tcase_add_test(tc, feeds_read_with_defaults);
     tcase_add_test(tc, missing_file_is_an_error);
     tcase_add_test(tc, destination_matching_prefers_specific);
