@@ -236,6 +236,8 @@ static int chosen(const struct netaddr *v, int fam, const struct netaddr *ref, s
 
 /* "OP element inet mxdetour dF_ID { a, b }" for the chosen addresses of
  * v[]; adds their number to *count. */
+#define KERNELNFT_CHUNK 1000
+
 static void put_elements(struct buf *b, const char *op, const struct kernel_tunnel *t, int fam,
                          const struct netaddr *v, size_t n, const struct netaddr *ref, size_t nref,
                          int ref_has, size_t *count)
@@ -246,7 +248,12 @@ static void put_elements(struct buf *b, const char *op, const struct kernel_tunn
     for (size_t i = 0; i < n; i++) {
         if (!chosen(&v[i], fam, ref, nref, ref_has))
             continue;
-        if (k++ == 0)
+        /* Statements of at most KERNELNFT_CHUNK elements, still one
+         * transaction: a single huge statement made the kernel's answers
+         * overflow libnftables' netlink buffer (ENOBUFS, seen with 10,000). */
+        if (k > 0 && k % KERNELNFT_CHUNK == 0)
+            put(b, " }\n");
+        if (k++ % KERNELNFT_CHUNK == 0)
             put(b, "%s element inet " KERNELNFT_TABLE " d%d_%s { ", op, fam, t->ident);
         else
             put(b, ", ");

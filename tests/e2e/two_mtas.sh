@@ -40,7 +40,8 @@ bed_bg mta mxdetourd2 "$MXD_BIN/mxdetourd" -f -c "$M2/mxdetour.conf" >/dev/null
 i=0; until [ -S "$M2/milter.sock" ] || ((i++ > 50)); do sleep 0.1; done
 chgrp postfix "$M2/milter.sock"      # Postfix reaches it through a shared group
 check "the second MTA and its mxdetourd are up" \
-    bash -c "grep -q 'connected to redis' $BED_DIR/log/mxdetourd2.log && ip netns exec $BED_NS_MTA ss -Hltn 'src 127.0.0.2:25' | grep -q LISTEN"
+    bash -c "for i in \$(seq 100); do grep -q 'connected to redis' $BED_DIR/log/mxdetourd2.log && break; sleep 0.1; done
+             grep -q 'connected to redis' $BED_DIR/log/mxdetourd2.log && ip netns exec $BED_NS_MTA ss -Hltn 'src 127.0.0.2:25' | grep -q LISTEN"
 
 bed_censor "$BED_MX1_ADDR" drop; bed_censor "$BED_MX2_ADDR" drop
 bed_send a@mta.test u1@blocked.test >/dev/null; bed_send a@mta.test u2@blocked.test >/dev/null

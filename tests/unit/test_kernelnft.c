@@ -247,10 +247,11 @@ START_TEST(large_sync)
         v[i].bytes[2] = (uint8_t)(i >> 8);
         v[i].bytes[3] = (uint8_t)i;
     }
-    ck_assert_int_eq(kernelnft_apply(&t, NULL, 0, NULL, 0, 1, v, N, &added, &removed, err, sizeof(err)), 0);
+    ck_assert_msg(kernelnft_apply(&t, NULL, 0, NULL, 0, 1, v, N, &added, &removed, err, sizeof(err)) == 0,
+                  "%s", err);
     ck_assert_uint_eq(added, N);
-    ck_assert_int_eq(kernelnft_apply(&t, NULL, 0, NULL, 0, 1, v + N / 2, N, &added, &removed, err,
-                                     sizeof(err)), 0);
+    ck_assert_msg(kernelnft_apply(&t, NULL, 0, NULL, 0, 1, v + N / 2, N, &added, &removed, err,
+                                  sizeof(err)) == 0, "%s", err);
     ck_assert_uint_eq(added, N / 2);
     ck_assert_uint_eq(removed, N / 2);
     ck_assert_int_eq(kernelnft_list(&t, &got, &n, err, sizeof(err)), 0);
