@@ -237,6 +237,7 @@ static int chosen(const struct netaddr *v, int fam, const struct netaddr *ref, s
 /* "OP element inet mxdetour dF_ID { a, b }" for the chosen addresses of
  * v[]; adds their number to *count. */
 #define KERNELNFT_CHUNK 1000
+#define KERNELNFT_ATTEMPTS 3
 
 static void put_elements(struct buf *b, const char *op, const struct kernel_tunnel *t, int fam,
                          const struct netaddr *v, size_t n, const struct netaddr *ref, size_t nref,
@@ -264,9 +265,27 @@ static void put_elements(struct buf *b, const char *op, const struct kernel_tunn
     *count += k;
 }
 
+static int apply_once(const struct kernel_tunnel *t, const struct netaddr *add, size_t nadd,
+                      const struct netaddr *del, size_t ndel, int sync, const struct netaddr *want,
+                      size_t nwant, size_t *added, size_t *removed, char *err, size_t errlen);
+
+/* A transaction is all or nothing, so a failed one is tried again at once
+ * from a fresh listing: under load the kernel now and then answers a large
+ * one with ENOBUFS or ENOENT (seen in parallel test runs), and the caller's
+ * retry with backoff is for errors that last. */
 int kernelnft_apply(const struct kernel_tunnel *t, const struct netaddr *add, size_t nadd,
                     const struct netaddr *del, size_t ndel, int sync, const struct netaddr *want,
                     size_t nwant, size_t *added, size_t *removed, char *err, size_t errlen)
+{
+    int rc = -1;
+    for (int attempt = 0; attempt < KERNELNFT_ATTEMPTS && rc < 0; attempt++)
+        rc = apply_once(t, add, nadd, del, ndel, sync, want, nwant, added, removed, err, errlen);
+    return rc;
+}
+
+static int apply_once(const struct kernel_tunnel *t, const struct netaddr *add, size_t nadd,
+                      const struct netaddr *del, size_t ndel, int sync, const struct netaddr *want,
+                      size_t nwant, size_t *added, size_t *removed, char *err, size_t errlen)
 {
     struct netaddr *cur = NULL, *sorted = NULL;
     size_t ncur = 0;
