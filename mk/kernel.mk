@@ -11,7 +11,7 @@ DEP_LIBS += $(LIBNFTABLES_LIBS) $(LIBMNL_LIBS)
 
 libmxd_a_SOURCES += lib/cfg_kernel.c lib/cfg_kernel.h \
 	relay/kernelnft.c relay/kernelnft.h relay/privsep_kernel.c \
-	relay/kernelpub.c relay/kernelpub.h relay/kernelpub_check.c \
+	relay/kernelpub.c relay/kernelpub.h relay/kernelpub_check.c relay/kernelconfirm.c relay/kernelconfirm.h \
 	relay/kernelstate.c relay/kernelstate.h
 mxdetourctl_SOURCES += relay/ctl_kernel.c
 

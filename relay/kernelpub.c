@@ -20,6 +20,7 @@
 #include "breaker.h"
 #include "clock.h"
 #include "kernelnft.h"
+#include "kernelconfirm.h"
 #include "kernelpub.h"
 #include "kernelstate.h"
 #include "msg.h"
@@ -414,82 +415,76 @@ void kernelpub_relay_change(const char *relay, int up)
     }
 }
 
-/* Redis's word on every address, at start or when it first answers. */
-static void from_store(const struct store_addr *a, void *arg)
+/* Redis's word on every address, at start or when it first answers: the
+ * unconfirmed entries (from the state file) it does not block are dropped. */
+static void apply_items(const struct kconfirm_item *v, size_t n)
 {
-    struct netaddr addr;
     struct kaddr *e;
-    (void)arg;
 
-    if (netaddr_parse(a->addr, &addr) < 0)
-        return;
-    if (!breaker_is_detoured(&a->b)) {
-        if ((e = find(&addr)) && e->unconfirmed)
-            e->blocked = e->unconfirmed = 0;
-        return;
+    for (size_t i = 0; i < n; i++) {
+        switch (v[i].kind) {
+        case KC_BLOCKED:
+            if ((e = get(&v[i].addr)) == NULL)
+                break;
+            e->blocked = 1;
+            e->unconfirmed = 0;
+            snprintf(e->why, sizeof(e->why), "%.*s", (int)sizeof(e->why) - 1, v[i].why);
+            break;
+        case KC_DIRECT:
+            if ((e = find(&v[i].addr)) && e->unconfirmed)
+                e->blocked = e->unconfirmed = 0;
+            break;
+        case KC_UNBLOCKED:
+            if ((e = find(&v[i].addr)))
+                e->blocked = e->unconfirmed = 0;
+            break;
+        }
     }
-    if ((e = get(&addr)) == NULL)
-        return;
-    e->blocked = 1;
-    e->unconfirmed = 0;
-    snprintf(e->why, sizeof(e->why), "%.*s", (int)sizeof(e->why) - 1, a->b.reason[0] ? a->b.reason : "blocked");
-}
-
-static void manual_from_store(const struct store_manual *m, void *arg)
-{
-    struct netaddr addr;
-    struct kaddr *e;
-    (void)arg;
-
-    if (netaddr_parse(m->key, &addr) < 0 || (m->expires_ms && m->expires_ms <= clock_now_ms()))
-        return;
-    if (m->action == MANUAL_UNBLOCK) {
-        if ((e = find(&addr)))
-            e->blocked = e->unconfirmed = 0;
-    } else if ((e = get(&addr))) {
-        e->blocked = 1;
-        e->unconfirmed = 0;
-        snprintf(e->why, sizeof(e->why), "manual block by %.40s%s%.60s", m->by,
-                 m->reason[0] ? ": " : "", m->reason);
-    }
-}
-
-/* Reads Redis once; the unconfirmed entries it does not block are dropped.
- * 0, or -1 when Redis did not answer. */
-static int confirm_from_store(void)
-{
-    const struct cfg *cfg = kp.d->cfg;
-    char err[256];
-    struct store *st = store_open(&cfg->redis, cfg->site, err, sizeof(err));
-    int rc;
-
-    if (st == NULL) {
-        msg_warn(MOD, "redis: %s", err);
-        return -1;
-    }
-    rc = store_addr_list(st, from_store, NULL) < 0 || store_manual_list(st, manual_from_store, NULL) < 0 ? -1 : 0;
-    if (rc < 0)
-        msg_warn(MOD, "redis: %s", store_error(st));
-    store_close(st);
-    if (rc < 0)
-        return -1;
     for (size_t i = 0; i < kp.n; i++)
         if (kp.v[i].unconfirmed)
             kp.v[i].blocked = kp.v[i].unconfirmed = 0;
     kp.confirmed = 1;
+}
+
+/* At start, before the loop runs: 0, or -1 when Redis did not answer. */
+static int confirm_from_store(void)
+{
+    const struct cfg *cfg = kp.d->cfg;
+    struct kconfirm_item *v;
+    size_t n;
+    char err[256];
+
+    if (kernelconfirm_read(&cfg->redis, cfg->site, &v, &n, err, sizeof(err)) < 0) {
+        msg_warn(MOD, "redis: %s", err);
+        return -1;
+    }
+    apply_items(v, n);
+    free(v);
     return 0;
 }
 
+static void confirmed_later(int ok, const struct kconfirm_item *v, size_t n, const char *err, void *arg)
+{
+    (void)arg;
+    if (!ok) {
+        msg_warn(MOD, "redis: %s; the last known state stays until it answers", err);
+        return;
+    }
+    apply_items(v, n);
+    msg_info(MOD, "redis answers: the addresses of the last known state are checked against it");
+    for (size_t i = 0; i < kp.nt; i++)
+        kp.need_sync[i] = 1;    /* drop what an earlier run left that redis does not block */
+    schedule(0);
+}
+
+/* The async link is up.  If the start could not read Redis, read it now, on
+ * a worker thread (kernelconfirm.h): the loop never waits for it. */
 void kernelpub_store_up(void)
 {
-    if (!kernelpub_active() || kp.confirmed)
+    if (!kernelpub_active() || kp.confirmed || kernelconfirm_running())
         return;
-    if (confirm_from_store() == 0) {
-        msg_info(MOD, "redis answers: the addresses of the last known state are checked against it");
-        for (size_t i = 0; i < kp.nt; i++)
-            kp.need_sync[i] = 1;    /* drop what an earlier run left that redis does not block */
-        schedule(0);
-    }
+    if (kernelconfirm_start(kp.d->base, &kp.d->cfg->redis, kp.d->cfg->site, confirmed_later, NULL) < 0)
+        msg_warn(MOD, "cannot read redis on a worker thread; the last known state stays");
 }
 
 /* ---- The module ---- */
@@ -546,6 +541,7 @@ static void module_reload(struct daemon *d, const struct cfg *old)
     size_t n = kernelnft_tunnels(d->cfg, t, KERNELNFT_MAX_TUNNELS);
     (void)old;
 
+    kernelconfirm_cancel();     /* its worker reads the configuration being replaced */
     if (n != kp.nt || memcmp(t, kp.t, n * sizeof(t[0])) != 0)
         msg_warn(MOD, "the kernel-mode tunnels changed: they take effect when mxdetourd restarts");
     schedule(0);
@@ -554,6 +550,7 @@ static void module_reload(struct daemon *d, const struct cfg *old)
 static void module_stop(struct daemon *d)
 {
     (void)d;
+    kernelconfirm_cancel();
     privsep_cancel(answered, NULL);
     if (kp.timer)
         event_free(kp.timer);
