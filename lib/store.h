@@ -103,6 +103,11 @@ int store_manual_list(struct store *st, store_manual_cb fn, void *arg);
 
 int store_domain_put(struct store *st, const struct store_domain *d);
 int store_domain_get(struct store *st, const char *domain, struct store_domain *out);
+/* One "host[addr]" of a destination record's mx text, from p: the address
+ * into *addr and the host, normalised, into host (size DOMAIN_MAXLEN + 1;
+ * "" when it is not a host name).  Returns the text after it, or NULL at
+ * the end or at text that is not "host[addr]". */
+const char *store_domain_mx_next(const char *p, char *host, size_t hostsize, struct netaddr *addr);
 typedef void (*store_domain_cb)(const struct store_domain *d, void *arg);
 int store_domain_list(struct store *st, store_domain_cb fn, void *arg);
 

@@ -184,6 +184,23 @@ int store_decode_domain(const redisReply *r, const char *domain, struct store_do
     return d->state[0] ? 1 : -1;
 }
 
+const char *store_domain_mx_next(const char *p, char *host, size_t hostsize, struct netaddr *addr)
+{
+    char text[NETADDR_STRLEN];
+    while (*p == ' ')
+        p++;
+    const char *lb = strchr(p, '['), *rb = lb ? strchr(lb, ']') : NULL;
+    if (lb == NULL || rb == NULL || (size_t)(rb - lb - 1) >= sizeof(text))
+        return NULL;
+    memcpy(text, lb + 1, (size_t)(rb - lb - 1));
+    text[rb - lb - 1] = 0;
+    if (netaddr_parse(text, addr) < 0)
+        return NULL;
+    if (domain_normalize(p, (size_t)(lb - p), host, hostsize) < 0)
+        host[0] = 0;
+    return rb + 1;
+}
+
 int store_domain_get(struct store *st, const char *domain, struct store_domain *d)
 {
     redisReply *r;

@@ -176,13 +176,10 @@ static int domain_feeds(struct ctl *c, const char *mx, struct json *j)
         json_key(j, "feeds");
         json_begin_array(j);
     }
-    while ((p = strchr(p, '[')) != NULL) {
-        char addr[NETADDR_STRLEN];
-        const char *e = strchr(++p, ']');
-        if (e == NULL || (size_t)(e - p) >= sizeof(addr))
-            break;
-        memcpy(addr, p, (size_t)(e - p));
-        addr[e - p] = 0;
+    char host[DOMAIN_MAXLEN + 1], addr[NETADDR_STRLEN];
+    struct netaddr a;
+    while ((p = store_domain_mx_next(p, host, sizeof(host), &a)) != NULL) {
+        netaddr_format(&a, addr, sizeof(addr));
         struct store_feed f;
         int rc = store_feed_get(c->store, addr, &f);
         if (rc < 0)
@@ -191,7 +188,6 @@ static int domain_feeds(struct ctl *c, const char *mx, struct json *j)
             json_feed(j, &f);
         else if (rc == 1)
             text_feed(&f, 1);
-        p = e;
     }
     if (j)
         json_end_array(j);

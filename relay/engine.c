@@ -321,24 +321,6 @@ static void on_addr(const struct store_addr *a, void *arg)
         apply_addr_manual(mo, clock_now_ms());
 }
 
-/* "host[addr]" of a destination record's mx text into *mx (host copied to
- * hostbuf, NULL when it is not a host name); the text after it, or NULL. */
-static const char *next_mx(const char *p, struct rules_mx *mx, char *hostbuf, size_t size)
-{
-    char addr[NETADDR_STRLEN];
-    while (*p == ' ')
-        p++;
-    const char *lb = strchr(p, '['), *rb = lb ? strchr(lb, ']') : NULL;
-    if (lb == NULL || rb == NULL || (size_t)(rb - lb - 1) >= sizeof(addr))
-        return NULL;
-    memcpy(addr, lb + 1, (size_t)(rb - lb - 1));
-    addr[rb - lb - 1] = 0;
-    if (netaddr_parse(addr, &mx->addr) < 0)
-        return NULL;
-    mx->host = domain_normalize(p, (size_t)(lb - p), hostbuf, size) == 0 ? hostbuf : NULL;
-    return rb + 1;
-}
-
 /* A destination record in Redis that another MTA detoured: a domain this
  * daemon has not met learns its MX addresses from it, so its route is in
  * force here before its first message (without a milter to ask). */
@@ -355,8 +337,9 @@ static void on_domain(const struct store_domain *d, void *arg)
         || rules_domain_get(eng.rules, norm, &v) == 0)
         return;
     while (p && *p && n < RULES_MAX_MX) {
-        if ((p = next_mx(p, &mx[n], hosts[n], sizeof(hosts[n]))) == NULL)
+        if ((p = store_domain_mx_next(p, hosts[n], sizeof(hosts[n]), &mx[n].addr)) == NULL)
             break;
+        mx[n].host = hosts[n][0] ? hosts[n] : NULL;
         feedpolicy_seen(&mx[n].addr, mx[n].host, clock_now_ms());
         n++;
     }

@@ -13,6 +13,7 @@
 #include "evidence.h"
 #include "msg.h"
 #include "netaddr.h"
+#include "store.h"
 
 START_TEST(duration_parses_units)
 {
@@ -127,6 +128,33 @@ START_TEST(msg_limited_suppresses_and_counts)
 }
 END_TEST
 
+/* The mx text of a destination record, as another MTA (or anyone who can
+ * write to Redis) left it: good entries in order, a host that is no host
+ * name kept as "", and the reading stops at the first malformed entry. */
+START_TEST(destination_record_mx_text)
+{
+    char host[DOMAIN_MAXLEN + 1], text[NETADDR_STRLEN];
+    struct netaddr a;
+    const char *p = "MX1.Example.[192.0.2.1] mx2.example[2001:db8::25] bad host![198.51.100.1] "
+                    "x[1.2.3] y[198.51.100.9]";
+
+    ck_assert_ptr_nonnull(p = store_domain_mx_next(p, host, sizeof(host), &a));
+    ck_assert_str_eq(host, "mx1.example");
+    ck_assert_str_eq(netaddr_format(&a, text, sizeof(text)), "192.0.2.1");
+    ck_assert_ptr_nonnull(p = store_domain_mx_next(p, host, sizeof(host), &a));
+    ck_assert_str_eq(host, "mx2.example");
+    ck_assert_str_eq(netaddr_format(&a, text, sizeof(text)), "2001:db8::25");
+    ck_assert_ptr_nonnull(p = store_domain_mx_next(p, host, sizeof(host), &a));
+    ck_assert_str_eq(host, "");
+    ck_assert_str_eq(netaddr_format(&a, text, sizeof(text)), "198.51.100.1");
+    ck_assert_ptr_null(store_domain_mx_next(p, host, sizeof(host), &a));    /* 1.2.3 */
+    ck_assert_ptr_null(store_domain_mx_next("", host, sizeof(host), &a));
+    ck_assert_ptr_null(store_domain_mx_next("h[192.0.2.1", host, sizeof(host), &a));
+    ck_assert_ptr_null(store_domain_mx_next("h[0000000000000000000000000000000000000000000000000000]",
+                                            host, sizeof(host), &a));
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("util");
@@ -138,6 +166,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, domain_normalisation);
     tcase_add_test(tc, fail_kinds_round_trip);
     tcase_add_test(tc, msg_limited_suppresses_and_counts);
+    tcase_add_test(tc, destination_record_mx_text);
     suite_add_tcase(s, tc);
     return s;
 }
