@@ -34,27 +34,11 @@ top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 HARNESS=$top_builddir/tests/milter/milter_harness
 
-skip() { echo "1..0 # SKIP $*"; exit 0; }
-[[ $(id -u) == 0 ]] || skip "needs root (network namespaces, a private Postfix)"
-for c in ip nft postfix postqueue sendmail swaks smtp-sink dnsmasq; do
-    command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
-done
+# shellcheck source=bedtap.sh
+. "$top_srcdir/tests/integration/bedtap.sh"
+bedtap_require postqueue sendmail
 [[ -x $HARNESS ]] || skip "$HARNESS is not built (make check builds it)"
-ip netns add "mxdprobe$$" 2>/dev/null || skip "cannot create network namespaces"
-ip netns del "mxdprobe$$"
-
-# shellcheck source=../e2e/lib/bed.sh
-. "$top_srcdir/tests/e2e/lib/bed.sh"
-
-N=0 FAILS=0
-ok() { # ok STATUS DESCRIPTION
-    N=$((N + 1))
-    if [[ $1 == 0 ]]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILS=$((FAILS + 1)); fi
-}
-check() { local d=$1; shift; "$@" >/dev/null 2>&1; ok $? "$d"; }
 diag() { sed 's/^/# /'; }
-now() { echo "${EPOCHREALTIME/,/.}"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b - a}'; }
 # swaks TO... : one SMTP transaction from the mta namespace; prints the dialogue
 smtp() {
     local to=$1; shift

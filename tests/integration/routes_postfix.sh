@@ -23,26 +23,10 @@ top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 CLI=$top_builddir/tests/integration/routes_cli
 
-skip() { echo "1..0 # SKIP $*"; exit 0; }
-[[ $(id -u) == 0 ]] || skip "needs root (network namespaces, a private Postfix)"
-for c in ip nft postfix postmap postqueue swaks smtp-sink dnsmasq; do
-    command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
-done
+# shellcheck source=bedtap.sh
+. "$top_srcdir/tests/integration/bedtap.sh"
+bedtap_require postmap postqueue
 [[ -x $CLI ]] || skip "$CLI is not built"
-ip netns add "mxdprobe$$" 2>/dev/null || skip "cannot create network namespaces"
-ip netns del "mxdprobe$$"
-
-# shellcheck source=../e2e/lib/bed.sh
-. "$top_srcdir/tests/e2e/lib/bed.sh"
-
-N=0 FAILS=0
-ok() { # ok STATUS DESCRIPTION
-    N=$((N + 1))
-    if [[ $1 == 0 ]]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILS=$((FAILS + 1)); fi
-}
-check() { local d=$1; shift; "$@" >/dev/null 2>&1; ok $? "$d"; }
-now() { echo "${EPOCHREALTIME/,/.}"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b - a}'; }
 relay_re="relay=$BED_RELAY_ADDR\\[$BED_RELAY_ADDR\\]:25"
 
 echo "1..29"
