@@ -235,8 +235,7 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     char text[NETADDR_STRLEN];
 
     metrics_inc(MET_EVIDENCE, op == ASTORE_FAILURE ? kind : FAIL_NONE);
-    feedpolicy_seen(addr, host, t);
-    if (feedpolicy_allowed(addr))
+    if (feedpolicy_seen(addr, host, t))
         return;                 /* an allow list's address: never detoured */
     params_for(addr, host, domain, &p, NULL);
     if (op == ASTORE_FAILURE)

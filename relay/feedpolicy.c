@@ -211,7 +211,7 @@ static void act(struct memo *m, const struct feedset_match *mt, uint64_t now)
     }
 }
 
-void feedpolicy_seen(const struct netaddr *addr, const char *host, uint64_t now)
+int feedpolicy_seen(const struct netaddr *addr, const char *host, uint64_t now)
 {
     struct feedset_match mt;
     struct memo *m = memo_find(addr);
@@ -223,18 +223,18 @@ void feedpolicy_seen(const struct netaddr *addr, const char *host, uint64_t now)
             astore_feed_del(netaddr_format(addr, text, sizeof(text)));
             memo_remove(m);
         }
-        return;
+        return 0;
     }
-    if (m && host && !m->host[0])
-        snprintf(m->host, sizeof(m->host), "%s", host);
-    if (m && m->gen == mt.generation)
-        return;                         /* acted on this version already */
+    int allowed = mt.trust == FEED_TRUST_ALLOW;
     if (m == NULL && (m = memo_add(addr)) == NULL)
-        return;
+        return allowed;
     if (host && !m->host[0])
         snprintf(m->host, sizeof(m->host), "%s", host);
+    if (m->gen == mt.generation)
+        return allowed;                 /* acted on this version already (a new entry's is 0) */
     m->gen = mt.generation;
     act(m, &mt, now);
+    return allowed;
 }
 
 int feedpolicy_allowed(const struct netaddr *addr)

@@ -43,8 +43,10 @@ void feedpolicy_stop(void);
 /* 1 when an allow list names addr: evidence about it must not count. */
 int feedpolicy_allowed(const struct netaddr *addr);
 
-/* An MX address met; host may be NULL. */
-void feedpolicy_seen(const struct netaddr *addr, const char *host, uint64_t now_ms);
+/* An MX address met; host may be NULL.  Returns 1 when an allow list names
+ * it (as feedpolicy_allowed() would), so a caller with evidence in hand
+ * needs one lookup, not two. */
+int feedpolicy_seen(const struct netaddr *addr, const char *host, uint64_t now_ms);
 
 /* A probe of addr ended (ok: a greeting came; else kind says how it
  * failed).  1 when the listing decided the address's state, and the caller
