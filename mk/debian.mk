@@ -4,7 +4,7 @@
 # and debian/ that ship the units.  The package build and install test
 # (tests/packaging/deb.sh) is not a `make check` test: tests/run-suite.sh
 # runs it once, as a stage of its own.  docs/operations.md describes it all.
-libmxd_a_SOURCES += relay/sdnotify.c relay/sdnotify.h
+libmxd_a_SOURCES += relay/core/sdnotify.c relay/core/sdnotify.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_sdnotify

@@ -3,8 +3,8 @@
 # relay/follower follows a log file, pipe or command; their unit tests and
 # the parser's benchmark.  The libFuzzer target is built with clang by
 # tests/fuzz/run-fuzz.sh, outside automake.
-libmxd_a_SOURCES += lib/logparse.c lib/logparse.h lib/logparse_int.h lib/logparse_fields.c lib/logtime.c lib/logtime.h \
-	relay/follower.c relay/follower.h
+libmxd_a_SOURCES += lib/evidence/logparse.c lib/evidence/logparse.h lib/evidence/logparse_int.h lib/evidence/logparse_fields.c lib/evidence/logtime.c lib/evidence/logtime.h \
+	relay/evidence/follower.c relay/evidence/follower.h
 
 noinst_PROGRAMS += tests/bench/bench_logparse
 tests_bench_bench_logparse_SOURCES = tests/bench/bench_logparse.c

@@ -2,18 +2,18 @@
 # The per-address detour below Postfix for tunnel relays in mode "kernel"
 # (issue 9, docs/kernel.md): relay/kernelnft (nftables through libnftables,
 # policy routing through rtnetlink with libmnl; privileged), the helper's
-# side of its requests (relay/privsep_kernel.c), the publisher module
+# side of its requests (relay/helper/privsep_kernel.c), the publisher module
 # (relay/kernelpub*), the configuration keys (lib/cfg_kernel), the command
 # "mxdetourctl kernel", the end-to-end tests on the netns bed and the
 # benchmark.
 AM_CFLAGS += $(LIBNFTABLES_CFLAGS) $(LIBMNL_CFLAGS)
 DEP_LIBS += $(LIBNFTABLES_LIBS) $(LIBMNL_LIBS)
 
-libmxd_a_SOURCES += lib/cfg_kernel.c lib/cfg_kernel.h \
-	relay/kernelnft.c relay/kernelnft.h relay/privsep_kernel.c \
-	relay/kernelpub.c relay/kernelpub.h relay/kernelpub_check.c relay/kernelconfirm.c relay/kernelconfirm.h \
-	relay/kernelstate.c relay/kernelstate.h
-mxdetourctl_SOURCES += relay/ctl_kernel.c
+libmxd_a_SOURCES += lib/config/cfg_kernel.c lib/config/cfg_kernel.h \
+	relay/helper/kernelnft.c relay/helper/kernelnft.h relay/helper/privsep_kernel.c \
+	relay/kernel/kernelpub.c relay/kernel/kernelpub.h relay/kernel/kernelpub_check.c relay/kernel/kernelconfirm.c relay/kernel/kernelconfirm.h \
+	relay/kernel/kernelstate.c relay/kernel/kernelstate.h
+mxdetourctl_SOURCES += relay/ctl/ctl_kernel.c
 
 # Root and network namespaces (the netns bed); they skip themselves otherwise.
 TESTS += tests/e2e/kernel.sh

@@ -3,9 +3,9 @@
 # of the configuration, relay/metrics_http the daemon's GET /metrics
 # endpoint, relay/health the daemon's health file, and relay/ctl_check
 # `mxdetourctl status --check`.  docs/metrics.md describes them.
-libmxd_a_SOURCES += lib/metrics.c lib/metrics.h lib/cfg_metrics.c lib/cfg_metrics.h \
-	relay/metrics_http.c relay/metrics_http.h relay/health.c relay/health.h
-mxdetourctl_SOURCES += relay/ctl_check.c
+libmxd_a_SOURCES += lib/metrics/metrics.c lib/metrics/metrics.h lib/config/cfg_metrics.c lib/config/cfg_metrics.h \
+	relay/ops/metrics_http.c relay/ops/metrics_http.h relay/ops/health.c relay/ops/health.h
+mxdetourctl_SOURCES += relay/ctl/ctl_check.c
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_metrics

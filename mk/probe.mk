@@ -3,8 +3,8 @@
 # resolution (relay/mxresolve; its c-ares glue and answer parsing in
 # relay/dnsquery), both on the daemon's event loop; their tests
 # and probe_cli, the small driver the netns test runs inside the test bed.
-libmxd_a_SOURCES += relay/prober.c relay/prober.h relay/prober_int.h relay/prober_conn.c relay/mxresolve.c relay/mxresolve.h \
-	relay/dnsquery.c relay/dnsquery.h
+libmxd_a_SOURCES += relay/net/prober.c relay/net/prober.h relay/net/prober_int.h relay/net/prober_conn.c relay/net/mxresolve.c relay/net/mxresolve.h \
+	relay/net/dnsquery.c relay/net/dnsquery.h
 
 noinst_PROGRAMS += tests/integration/probe_cli
 tests_integration_probe_cli_SOURCES = tests/integration/probe_cli.c

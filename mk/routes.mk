@@ -5,9 +5,9 @@
 # The unit tests, a small CLI that drives the modules for the integration
 # test on the netns bed, and the libFuzzer target, which is built with clang
 # by tests/fuzz/run-fuzz-postqueue.sh, outside automake.
-libmxd_a_SOURCES += relay/routetable.c relay/routetable.h relay/routes.c relay/routes.h \
-	relay/kick.c relay/kick.h relay/postqueue_json.c relay/postqueue_json.h \
-	relay/privsep.c relay/privsep.h
+libmxd_a_SOURCES += relay/routes/routetable.c relay/routes/routetable.h relay/routes/routes.c relay/routes/routes.h \
+	relay/routes/kick.c relay/routes/kick.h relay/routes/postqueue_json.c relay/routes/postqueue_json.h \
+	relay/core/privsep.c relay/core/privsep.h
 
 noinst_PROGRAMS += tests/integration/routes_cli
 tests_integration_routes_cli_SOURCES = tests/integration/routes_cli.c

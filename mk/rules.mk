@@ -1,9 +1,9 @@
 # mk/rules.mk: the rules engine (lib/breaker, lib/outage, lib/rules, lib/addrtable)
 # and its unit tests.  See Makefile.am for how the fragments fit together.
-libmxd_a_SOURCES += lib/breaker.c lib/breaker.h lib/breaker_text.c lib/breaker_int.h \
-	lib/outage.c lib/outage.h \
-	lib/rules.c lib/rules.h lib/rules_int.h lib/rules_text.c lib/rules_view.c \
-	lib/addrtable.c lib/addrtable.h
+libmxd_a_SOURCES += lib/rules/breaker.c lib/rules/breaker.h lib/rules/breaker_text.c lib/rules/breaker_int.h \
+	lib/rules/outage.c lib/rules/outage.h \
+	lib/rules/rules.c lib/rules/rules.h lib/rules/rules_int.h lib/rules/rules_text.c lib/rules/rules_view.c \
+	lib/rules/addrtable.c lib/rules/addrtable.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_breaker tests/unit/test_outage tests/unit/test_rules

@@ -22,9 +22,9 @@ mkdir -p "$work/corpus" "$work/seeds"
 # The sources include config.h; all they need from it is _GNU_SOURCE.
 printf '#define _GNU_SOURCE 1\n' > "$work/config.h"
 "$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$work" -I"$top/lib" -I"$top/relay" -Wall -Wextra -Werror \
+    -I"$work" -I"$top/lib/base" -I"$top/relay/routes" -Wall -Wextra -Werror \
     -o "$work/fuzz_postqueue_json" "$top/tests/fuzz/fuzz_postqueue_json.c" \
-    "$top/relay/postqueue_json.c" "$top/lib/netaddr.c"
+    "$top/relay/routes/postqueue_json.c" "$top/lib/base/netaddr.c"
 
 cat > "$work/seeds/real" <<'SEED'
 {"queue_name": "deferred", "queue_id": "8A3D8A72178", "arrival_time": 1795417386, "message_size": 392, "forced_expire": false, "sender": "a@mta.test", "recipients": [{"address": "u2@blocked.test", "delay_reason": "connect to 198.18.0.2[198.18.0.2]:25: Connection timed out"}]}

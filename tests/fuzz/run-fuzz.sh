@@ -21,10 +21,10 @@ mkdir -p "$work/corpus" "$work/seeds"
 # The lib sources include config.h; all they need from it is _GNU_SOURCE.
 printf '#define _GNU_SOURCE 1\n' > "$work/config.h"
 "$cc" -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$work" -I"$top/lib" -Wall -Wextra -Werror \
+    -I"$work" -I"$top/lib/base" -I"$top/lib/evidence" -Wall -Wextra -Werror \
     -o "$work/fuzz_logparse" "$top/tests/fuzz/fuzz_logparse.c" \
-    "$top/lib/logparse.c" "$top/lib/logparse_fields.c" "$top/lib/logtime.c" "$top/lib/netaddr.c" "$top/lib/evidence.c" \
-    "$top/lib/clock.c"
+    "$top/lib/evidence/logparse.c" "$top/lib/evidence/logparse_fields.c" "$top/lib/evidence/logtime.c" "$top/lib/base/netaddr.c" "$top/lib/evidence/evidence.c" \
+    "$top/lib/base/clock.c"
 
 for f in "$top"/tests/data/logparse/*.log "$top"/tests/data/postfix/*.log; do
     [ -f "$f" ] && cp "$f" "$work/seeds/"
