@@ -23,6 +23,11 @@ static msg_capture_fn capture;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char ident[64];
 
+enum msg_sink msg_sink(void)
+{
+    return sink;
+}
+
 void msg_open(const char *prog, enum msg_sink s, int facility)
 {
     progname = prog;

@@ -27,6 +27,9 @@ extern int msg_verbose;
 /* Chooses the sink; prog is "mxdetourd" or "mxdetourctl" for stderr lines. */
 void msg_open(const char *prog, enum msg_sink sink, int facility);
 
+/* The sink chosen last (MSG_STDERR until msg_open() says otherwise). */
+enum msg_sink msg_sink(void);
+
 void msg_info(const char *module, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void msg_warn(const char *module, const char *fmt, ...)

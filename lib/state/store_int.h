@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include "store.h"
+#include "store_codec.h"
 #include "store_keys.h"
 
 struct store {
@@ -25,18 +26,5 @@ int store_parse_ull(const redisReply *r, uint64_t *out);
 int store_each_member(struct store *st, const char *index_kind,
                       int (*fn)(struct store *, const char *, void *), void *arg);
 
-
-/* Reply decoders shared with the asynchronous store (relay/store_async.c).
- * They check every element: 1 record, 0 none, -1 malformed. */
-int store_decode_addr(const char *addr, const redisReply *v, const redisReply *b,
-                      const redisReply *host, const redisReply *updated, struct store_addr *out);
-/* The reply of SCRIPT_ADDR_CAS: 1 written (out = b at the new version),
- * 0 conflict (out = the current record), -1 malformed. */
-int store_cas_reply(const redisReply *r, const char *addr, const char *host,
-                    const struct breaker *b, uint64_t now_ms, struct store_addr *out);
-/* An HGETALL reply of a manual record. */
-int store_decode_manual(const redisReply *hash, const char *name, struct store_manual *m);
-/* An HGETALL reply of a destination record: 1, 0 none, -1 malformed. */
-int store_decode_domain(const redisReply *hash, const char *domain, struct store_domain *d);
 
 #endif

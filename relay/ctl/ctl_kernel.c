@@ -19,6 +19,7 @@
 #include "kernelnft.h"
 #include "kernelpub.h"
 #include "kernelstate.h"
+#include "privsep.h"
 
 struct known {
     struct netaddr a;
@@ -54,7 +55,7 @@ static void add_known(const struct netaddr *a, const char *tunnel, const char *w
 int ctl_kernel(struct ctl *c)
 {
     struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS];
-    size_t nt = kernelnft_tunnels(c->cfg, t, KERNELNFT_MAX_TUNNELS), nk;
+    size_t nt = privsep_tunnels(c->cfg, t, KERNELNFT_MAX_TUNNELS), nk;
     struct knownlist kl = {0};
     struct known *known;
     char path[4200], text[NETADDR_STRLEN], err[256];

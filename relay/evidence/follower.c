@@ -35,6 +35,7 @@
 #include "clock.h"
 #include "follower.h"
 #include "msg.h"
+#include "spawn.h"
 
 #define MOD "follower"
 #define CHUNK 65536
@@ -391,43 +392,17 @@ static int watch_fd(struct follower *f, int fd, char *err, size_t errlen)
 
 static int spawn(struct follower *f, char *err, size_t errlen)
 {
-    int p[2];
+    const char *const argv[] = {"/bin/sh", "-c", f->command, NULL};
+    int fd;
     pid_t pid;
 
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
+    /* stderr stays the daemon's: a command's complaints reach its log. */
+    if (spawn_start(argv, SPAWN_KEEP_STDERR, NULL, 0, &pid, &fd, NULL, err, errlen) < 0)
         return -1;
-    }
-    if ((pid = fork()) < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(p[0]);
-        close(p[1]);
-        return -1;
-    }
-    if (pid == 0) {             /* child: async-signal-safe calls only */
-        struct sigaction sa;
-        sigset_t none;
-        int null = open("/dev/null", O_RDONLY);
-
-        (void)setpgid(0, 0);
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = SIG_DFL;
-        (void)sigaction(SIGPIPE, &sa, NULL);
-        sigemptyset(&none);
-        (void)sigprocmask(SIG_SETMASK, &none, NULL);
-        if ((p[1] == STDOUT_FILENO ? fcntl(p[1], F_SETFD, 0) : dup2(p[1], STDOUT_FILENO)) < 0
-            || null < 0 || dup2(null, STDIN_FILENO) < 0)
-            _exit(127);
-        (void)close_range(3, ~0U, 0);   /* the daemon's sockets stay out */
-        execl("/bin/sh", "sh", "-c", f->command, (char *)NULL);
-        _exit(127);
-    }
-    (void)setpgid(pid, pid);    /* also in the parent: no race with kill() */
-    close(p[1]);
     f->child = pid;
     f->child_ms = clock_mono_ms();
-    if (watch_fd(f, p[0], err, errlen) < 0) {
-        close(p[0]);
+    if (watch_fd(f, fd, err, errlen) < 0) {
+        close(fd);
         return -1;
     }
     return 0;
@@ -436,21 +411,9 @@ static int spawn(struct follower *f, char *err, size_t errlen)
 /* Ends the child we started (its process group) and reaps it. */
 static void stop_child(struct follower *f)
 {
-    int status;
-
     if (f->child <= 0)
         return;
-    if (kill(-f->child, SIGTERM) < 0)
-        (void)kill(f->child, SIGTERM);
-    for (int i = 0; i < 100; i++) {
-        if (waitpid(f->child, &status, WNOHANG) != 0)
-            goto done;
-        usleep(10000);
-    }
-    if (kill(-f->child, SIGKILL) < 0)
-        (void)kill(f->child, SIGKILL);
-    (void)waitpid(f->child, &status, 0);
-done:
+    (void)spawn_stop(f->child, 1000);
     f->child = 0;
 }
 

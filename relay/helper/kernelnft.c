@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pwd.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <stdarg.h>
@@ -24,39 +23,6 @@
 #include <nftables/libnftables.h>
 
 #include "kernelnft.h"
-
-size_t kernelnft_tunnels(const struct cfg *cfg, struct kernel_tunnel *out, size_t max)
-{
-    size_t n = 0;
-
-    for (size_t i = 0; i < cfg->nrelays && n < max; i++) {
-        const struct cfg_relay *r = &cfg->relays[i];
-        struct kernel_tunnel *t = &out[n];
-        if (r->type != RELAY_TUNNEL || r->mode != RELAY_MODE_KERNEL || r->interface == NULL)
-            continue;
-        memset(t, 0, sizeof(*t));
-        snprintf(t->name, sizeof(t->name), "%s", r->name);
-        for (size_t k = 0; t->name[k] && k < sizeof(t->ident) - 1; k++) {
-            char c = t->name[k];
-            t->ident[k] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
-        }
-        snprintf(t->ifname, sizeof(t->ifname), "%s", r->interface);
-        t->table = r->kernel.route_table;
-        t->mark = r->kernel.fwmark;
-        t->priority = r->kernel.rule_priority;
-        const char *gw[2] = {r->kernel.gateway, r->kernel.gateway6};
-        for (int g = 0; g < 2; g++) {
-            struct netaddr a;
-            if (gw[g] && netaddr_parse(gw[g], &a) == 0)
-                t->gateway[a.family == AF_INET6] = a;
-        }
-        t->has_source = r->source_address && netaddr_parse(r->source_address, &t->source) == 0;
-        const struct passwd *pw = r->kernel.mta_user ? getpwnam(r->kernel.mta_user) : NULL;
-        t->uid = pw ? (long)pw->pw_uid : -1;
-        n++;
-    }
-    return n;
-}
 
 /* ------------------------------------------------------------- nftables */
 

@@ -1,8 +1,9 @@
 /*
  * kernelnft - the kernel's side of the per-address detour (docs/kernel.md):
  * the nftables table "inet mxdetour" and the policy routing of each tunnel
- * relay in mode "kernel".  Everything here needs CAP_NET_ADMIN: it runs in
- * privsep's helper (changes) and in mxdetourctl run as root (listing).
+ * relay in mode "kernel".  Everything here but the tunnels' text form needs
+ * CAP_NET_ADMIN: it runs in the root helper, mxdetour-helper (changes), and
+ * in mxdetourctl run as root (listing).
  *
  * For a tunnel whose name is made into the identifier ID (letters, digits
  * and '_'; other characters become '_'), the table holds
@@ -41,7 +42,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg.h"
 #include "netaddr.h"
 
 #define KERNELNFT_TABLE "mxdetour"
@@ -58,9 +58,22 @@ struct kernel_tunnel {
     struct netaddr gateway[2], source;  /* next hops, by family (AF_UNSPEC: none) */
 };
 
-/* The tunnels in mode "kernel", in configuration order (the index is what
- * privsep requests name); returns how many (at most max). */
-size_t kernelnft_tunnels(const struct cfg *cfg, struct kernel_tunnel *out, size_t max);
+/*
+ * A tunnel as one line of text, the form in which mxdetourd hands the
+ * tunnels to the helper on its command line (kernelnft_tunnel.c):
+ *
+ *   name=NAME,if=IFNAME,table=N,mark=N,prio=N,uid=N[,gw4=A][,gw6=A][,src=A]
+ *
+ * The ident is made from the name on both sides.  kernelnft_tunnel_format()
+ * returns 0, or -1 when len is too small.  kernelnft_tunnel_parse() checks
+ * every field (names of at most their size in [A-Za-z0-9._-], numbers in
+ * range, addresses of the family the key says, no key twice, none unknown)
+ * and returns 0, or -1 with the reason in err.
+ */
+#define KERNELNFT_TUNNEL_TEXT_MAX 320
+void kernelnft_tunnel_ident(const char *name, char ident[KERNELNFT_IDENT_MAX]);
+int kernelnft_tunnel_format(const struct kernel_tunnel *t, char *buf, size_t len);
+int kernelnft_tunnel_parse(const char *text, struct kernel_tunnel *t, char *err, size_t errlen);
 
 /* Table, sets, chain, rules, ip rules and routes of t; 0, or -1 with err,
  * or 1 when all but the IPv6 route is done (err says why it is not). */

@@ -494,7 +494,7 @@ static int module_start(struct daemon *d)
     long n;
 
     memset(&kp, 0, sizeof(kp));
-    kp.nt = kernelnft_tunnels(d->cfg, kp.t, KERNELNFT_MAX_TUNNELS);
+    kp.nt = privsep_tunnels(d->cfg, kp.t, KERNELNFT_MAX_TUNNELS);
     if (kp.nt == 0)
         return 0;
     kp.d = d;
@@ -538,7 +538,7 @@ static int module_start(struct daemon *d)
 static void module_reload(struct daemon *d, const struct cfg *old)
 {
     struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS];
-    size_t n = kernelnft_tunnels(d->cfg, t, KERNELNFT_MAX_TUNNELS);
+    size_t n = privsep_tunnels(d->cfg, t, KERNELNFT_MAX_TUNNELS);
     (void)old;
 
     kernelconfirm_cancel();     /* its worker reads the configuration being replaced */

@@ -19,6 +19,7 @@
 #include "kernelnft.h"
 #include "kernelpub.h"
 #include "msg.h"
+#include "privsep.h"
 
 #define MOD "kernel"
 
@@ -66,7 +67,7 @@ static void say(FILE *out, int warn, const char *fmt, ...)
 int kernelpub_check(const struct cfg *cfg, FILE *out)
 {
     struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS];
-    size_t n = kernelnft_tunnels(cfg, t, KERNELNFT_MAX_TUNNELS);
+    size_t n = privsep_tunnels(cfg, t, KERNELNFT_MAX_TUNNELS);
     int errors = 0;
 
     for (size_t i = 0; i < n; i++) {

@@ -27,8 +27,8 @@
 #include "msg.h"
 #include "netaddr.h"
 #include "postqueue_json.h"
-#include "privsep.h"
 #include "routetable.h"
+#include "spawn.h"
 
 #define MOD "kick"
 #define REAP_RETRY_US 5000
@@ -149,7 +149,7 @@ static int proc_start(struct proc *p, const char *const argv[], uint64_t timeout
     p->on_out = on_out;
     p->on_exit = on_exit;
     p->fd[0] = p->fd[1] = -1;
-    if (privsep_spawn(argv, &p->pid, &p->fd[0], on_out ? &p->fd[1] : NULL, err, sizeof(err)) < 0) {
+    if (spawn_start(argv, 0, NULL, 0, &p->pid, &p->fd[0], on_out ? &p->fd[1] : NULL, err, sizeof(err)) < 0) {
         msg_warn(MOD, "%s", err);
         p->pid = 0;
         return -1;

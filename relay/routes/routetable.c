@@ -21,8 +21,8 @@
 #include "clock.h"
 #include "msg.h"
 #include "netaddr.h"
-#include "privsep.h"
 #include "routetable.h"
+#include "spawn.h"
 
 #define MOD "routes"
 #define MAX_FILE (64u << 20)    /* a table source larger than this is not ours */
@@ -324,7 +324,7 @@ int routetable_publish(const struct cfg_routes *rt, const char *config_dir,
     if (write_source(tmp, body, len, n, err, errlen) < 0)
         goto out;
     const char *const argv[] = {rt->postmap, "-c", config_dir, map, NULL};
-    if (privsep_run(argv, ROUTETABLE_POSTMAP_TIMEOUT_MS, why, sizeof(why)) < 0) {
+    if (spawn_run(argv, ROUTETABLE_POSTMAP_TIMEOUT_MS, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s -c %s %s: %s", rt->postmap, config_dir, map, why);
         goto out;
     }

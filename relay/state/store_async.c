@@ -30,7 +30,7 @@
 #include "sentinel.h"
 #include "store_async.h"
 #include "store_async_int.h"
-#include "store_int.h"
+#include "store_codec.h"
 #include "store_keys.h"
 
 #define MOD "store"

@@ -16,7 +16,7 @@
 #include "clock.h"
 #include "msg.h"
 #include "store_async_int.h"
-#include "store_int.h"
+#include "store_codec.h"
 #include "store_keys.h"
 
 #define MOD "store"

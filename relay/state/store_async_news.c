@@ -26,7 +26,7 @@
 
 #include "msg.h"
 #include "store_async_int.h"
-#include "store_int.h"
+#include "store_codec.h"
 #include "store_keys.h"
 
 #define MOD "store"

@@ -115,7 +115,7 @@ static int cmd_reload(void)
     uint64_t t0 = now_ms();
 
     status = 1;
-    if (privsep_open(&cfg.postfix) < 0 || privsep_start(base) < 0)
+    if (privsep_open(&cfg.postfix, NULL, 0) < 0 || privsep_start(base) < 0)
         return 1;
     if (privsep_request(PRIVSEP_RELOAD, reloaded, &t0, err, sizeof(err)) < 0) {
         fprintf(stderr, "routes_cli: reload: %s\n", err);

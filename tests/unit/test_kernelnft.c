@@ -1,8 +1,8 @@
 /*
- * Unit tests for the kernel side of the kernel-mode detour: relay/kernelnft
+ * Unit tests for the kernel side of the kernel-mode detour: relay/helper/kernelnft
  * (real nftables and rtnetlink, in a private network namespace of the test
  * process, so the host is never touched) and the checks of
- * relay/privsep_kernel.c, called in-process with hand-made requests: every
+ * relay/helper/helper_kernel.c, called in-process with hand-made requests: every
  * malformed field is refused, and nothing staged survives a refusal.
  * The namespace needs root; without it those cases pass without testing.
  */
@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "helper.h"
 #include "kernelnft.h"
 #include "privsep.h"
 
@@ -48,19 +49,84 @@ START_TEST(tunnels_from_configuration)
     struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS];
 
     make_cfg();
-    ck_assert_uint_eq(kernelnft_tunnels(&cfg, t, KERNELNFT_MAX_TUNNELS), 1);
+    ck_assert_uint_eq(privsep_tunnels(&cfg, t, KERNELNFT_MAX_TUNNELS), 1);
     ck_assert_str_eq(t[0].name, "wg-out.1");
     ck_assert_str_eq(t[0].ident, "wg_out_1");     /* only [A-Za-z0-9_] reach nft */
     ck_assert_str_eq(t[0].ifname, "lo");
     ck_assert_uint_eq(t[0].mark, 0x25);
     ck_assert_int_eq(t[0].uid, 0);
     relays[1].kernel.mta_user = (char *)"no-such-user-here";
-    kernelnft_tunnels(&cfg, t, KERNELNFT_MAX_TUNNELS);
+    privsep_tunnels(&cfg, t, KERNELNFT_MAX_TUNNELS);
     ck_assert_int_eq(t[0].uid, -1);
 }
 END_TEST
 
-/* ---- privsep_kernel's checks ---- */
+/* The tunnels' text form: what mxdetourd writes, the helper reads back
+ * exactly; anything else is refused with a reason. */
+START_TEST(tunnel_text_round_trip_and_refusals)
+{
+    struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS], back;
+    char text[KERNELNFT_TUNNEL_TEXT_MAX], err[160];
+    static const char *const bad[][2] = {
+        {"name=a,if=lo,table=1,mark=1,prio=1", "key uid missing"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid=0,uid=0", "key uid given twice"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid=0,color=red", "unknown key \"color\""},
+        {"name=a b,if=lo,table=1,mark=1,prio=1,uid=0", "bad value \"a b\" for name"},
+        {"name=a,if=lo;rm,table=1,mark=1,prio=1,uid=0", "bad value \"lo;rm\" for if"},
+        {"name=a,if=averyveryverylongifname,table=1,mark=1,prio=1,uid=0", "for if"},
+        {"name=a,if=lo,table=0,mark=1,prio=1,uid=0", "bad value \"0\" for table"},
+        {"name=a,if=lo,table=1,mark=4294967296,prio=1,uid=0", "for mark"},
+        {"name=a,if=lo,table=1,mark=1,prio=1x,uid=0", "for prio"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid=-2", "for uid"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid=0,gw4=2001:db8::1", "for gw4"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid=0,gw6=10.0.0.1", "for gw6"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid=0,src=10.0.0.300", "for src"},
+        {"name=a,if=lo,table=1,mark=1,prio=1,uid", "is not KEY=VALUE"},
+    };
+
+    make_cfg();
+    relays[1].kernel.gateway = (char *)"10.9.0.1";
+    relays[1].kernel.gateway6 = (char *)"fd00::1";
+    relays[1].source_address = (char *)"10.9.0.2";
+    ck_assert_uint_eq(privsep_tunnels(&cfg, t, KERNELNFT_MAX_TUNNELS), 1);
+    ck_assert_int_eq(kernelnft_tunnel_format(&t[0], text, sizeof(text)), 0);
+    ck_assert_str_eq(text, "name=wg-out.1,if=lo,table=125,mark=37,prio=1000,uid=0,"
+                     "gw4=10.9.0.1,gw6=fd00::1,src=10.9.0.2");
+    ck_assert_msg(kernelnft_tunnel_parse(text, &back, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(back.name, t[0].name);
+    ck_assert_str_eq(back.ident, "wg_out_1");
+    ck_assert_str_eq(back.ifname, t[0].ifname);
+    ck_assert_uint_eq(back.table, t[0].table);
+    ck_assert_uint_eq(back.mark, t[0].mark);
+    ck_assert_uint_eq(back.priority, t[0].priority);
+    ck_assert_int_eq(back.uid, t[0].uid);
+    ck_assert_int_eq(back.has_source, 1);
+    for (int g = 0; g < 2; g++)
+        ck_assert(netaddr_equal(&back.gateway[g], &t[0].gateway[g]));
+    ck_assert(netaddr_equal(&back.source, &t[0].source));
+    ck_assert_int_eq(kernelnft_tunnel_format(&t[0], text, 20), -1);     /* too small */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_int_eq(kernelnft_tunnel_parse(bad[i][0], &back, err, sizeof(err)), -1);
+        ck_assert_msg(strstr(err, bad[i][1]) != NULL, "%s: \"%s\", wanted \"%s\"", bad[i][0], err, bad[i][1]);
+    }
+    char big[KERNELNFT_TUNNEL_TEXT_MAX + 10];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = 0;
+    ck_assert_int_eq(kernelnft_tunnel_parse(big, &back, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "longer than"));
+}
+END_TEST
+
+/* ---- the helper's checks of kernel requests (relay/helper/helper_kernel.c) ---- */
+
+/* The helper serves the tunnels of cfg, as mxdetourd hands them over. */
+static void configure_helper(void)
+{
+    struct kernel_tunnel t[KERNELNFT_MAX_TUNNELS];
+
+    make_cfg();
+    ck_assert_uint_eq(helper_kernel_configure(t, privsep_tunnels(&cfg, t, KERNELNFT_MAX_TUNNELS)), 1);
+}
 
 static int handle(uint32_t type, const struct privsep_kernel *k, char *text)
 {
@@ -70,7 +136,7 @@ static int handle(uint32_t type, const struct privsep_kernel *k, char *text)
     m.magic = PRIVSEP_MAGIC;
     m.type = type;
     m.kernel = *k;
-    return privsep_kernel_handle(&m, text, PRIVSEP_TEXT_MAX);
+    return helper_kernel_handle(&m, text, PRIVSEP_TEXT_MAX);
 }
 
 static struct privsep_kernel stage4(uint8_t op, uint8_t count)
@@ -101,7 +167,7 @@ START_TEST(malformed_requests_refused)
     char text[PRIVSEP_TEXT_MAX];
 
     make_cfg();
-    ck_assert_uint_eq(privsep_kernel_configure(&cfg), 1);
+    configure_helper();
     k = stage4(PRIVSEP_KOP_ADD, 2);
     k.tunnel = 1;
     REFUSED(PRIVSEP_KERNEL_STAGE, k, "refused: no kernel-mode tunnel 1");
@@ -143,7 +209,7 @@ START_TEST(malformed_requests_refused)
     m.magic = PRIVSEP_MAGIC;
     m.type = PRIVSEP_KERNEL_ENSURE;
     m.text[PRIVSEP_TEXT_MAX - 1] = 'x';
-    ck_assert_int_eq(privsep_kernel_handle(&m, text, sizeof(text)), -1);
+    ck_assert_int_eq(helper_kernel_handle(&m, text, sizeof(text)), -1);
     ck_assert_msg(strstr(text, "refused: bytes after the kernel payload"), "%s", text);
 }
 END_TEST
@@ -187,7 +253,7 @@ START_TEST(sets_change_in_transactions)
     if (!private_netns())
         return;
     make_cfg();
-    kernelnft_tunnels(&cfg, &t, 1);
+    privsep_tunnels(&cfg, &t, 1);
     ck_assert_int_eq(kernelnft_list(&t, &got, &n, err, sizeof(err)), 0);   /* no table yet */
     ck_assert_uint_eq(n, 0);
     ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) >= 0, "%s", err);
@@ -238,7 +304,7 @@ START_TEST(large_sync)
         return;
     }
     make_cfg();
-    kernelnft_tunnels(&cfg, &t, 1);
+    privsep_tunnels(&cfg, &t, 1);
     ck_assert_msg(kernelnft_ensure(&t, err, sizeof(err)) >= 0, "%s", err);
     for (size_t i = 0; i < N + N / 2; i++) {
         v[i].family = AF_INET;
@@ -268,6 +334,7 @@ Suite *make_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, tunnels_from_configuration);
+    tcase_add_test(tc, tunnel_text_round_trip_and_refusals);
     tcase_add_test(tc, malformed_requests_refused);
     tcase_add_test(tc, sets_change_in_transactions);
     tcase_add_test(tc, large_sync);

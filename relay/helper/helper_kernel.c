@@ -1,9 +1,9 @@
 /*
- * privsep_kernel - the helper's side of the kernel requests (privsep.h):
+ * helper_kernel - the helper's side of the kernel requests (privsep_msg.h):
  * every field checked, then kernelnft does the work.
  *
- * The tunnels are copied from the configuration before the helper is
- * forked; a request names one by index.  Staged addresses are kept in one
+ * The tunnels come from the helper's command line; a request names one by
+ * index.  Staged addresses are kept in one
  * bounded buffer, for one tunnel at a time; COMMIT applies and empties it.
  * Any request refused or failed empties it too, so the daemon's next round
  * starts clean (and its COMMIT's count tells the helper what to expect).
@@ -15,11 +15,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "helper.h"
 #include "kernelnft.h"
 #include "msg.h"
-#include "privsep.h"
 
-#define MOD "privsep"
+#define MOD "helper"
 
 enum { STAGE_ADD, STAGE_DEL, STAGE_WANT, STAGE_KINDS };
 
@@ -31,17 +31,6 @@ static struct {
     size_t nstaged[STAGE_KINDS], total;
 } pk = {.staged_for = -1};
 
-size_t privsep_kernel_configure(const struct cfg *cfg)
-{
-    pk.ntunnels = kernelnft_tunnels(cfg, pk.tunnels, KERNELNFT_MAX_TUNNELS);
-    return pk.ntunnels;
-}
-
-size_t privsep_kernel_count(void)
-{
-    return pk.ntunnels;
-}
-
 static void unstage(void)
 {
     for (int k = 0; k < STAGE_KINDS; k++) {
@@ -51,6 +40,19 @@ static void unstage(void)
     }
     pk.total = 0;
     pk.staged_for = -1;
+}
+
+size_t helper_kernel_configure(const struct kernel_tunnel *t, size_t n)
+{
+    pk.ntunnels = n < KERNELNFT_MAX_TUNNELS ? n : KERNELNFT_MAX_TUNNELS;
+    memcpy(pk.tunnels, t, pk.ntunnels * sizeof(*t));
+    unstage();
+    return pk.ntunnels;
+}
+
+size_t helper_kernel_count(void)
+{
+    return pk.ntunnels;
 }
 
 /* Whether the len bytes at p are all zero. */
@@ -183,7 +185,7 @@ static int handle_one(const struct privsep_msg *m, char *text, size_t len)
     }
 }
 
-int privsep_kernel_handle(const struct privsep_msg *m, char *text, size_t len)
+int helper_kernel_handle(const struct privsep_msg *m, char *text, size_t len)
 {
     int rc = handle_one(m, text, len);
 

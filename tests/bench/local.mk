@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/bench: benchmark programs and scripts (docs/benchmarks.md); built,
+# never run by make check.
+EXTRA_DIST += tests/bench
+noinst_PROGRAMS += tests/bench/bench_logparse tests/bench/bench_feed tests/bench/null_milter
+tests_bench_bench_logparse_SOURCES = tests/bench/bench_logparse.c
+tests_bench_bench_logparse_CPPFLAGS = $(AM_CPPFLAGS) $(INC_lib_evidence)
+tests_bench_bench_logparse_LDADD = $(LIB_LIBS) $(LIB_DEPS)
+tests_bench_bench_feed_SOURCES = tests/bench/bench_feed.c
+tests_bench_bench_feed_CPPFLAGS = $(AM_CPPFLAGS) $(INC_lib_evidence)
+tests_bench_bench_feed_LDADD = $(LIB_LIBS) $(LIB_DEPS)
+# A milter that accepts everything: bench_milter.sh's baseline.
+tests_bench_null_milter_SOURCES = tests/bench/null_milter.c
+tests_bench_null_milter_LDADD = $(MILTER_LIBS)
