@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * milter - the module's life: the listening socket, the libmilter thread,
  * and the copy of the configuration that the callbacks read.  See milter.h.

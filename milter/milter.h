@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * milter - the before-queue face of mxdetour: Postfix asks it about every
  * recipient, and it answers from the engine's route view.
@@ -28,7 +29,7 @@
  *   stop    smfi_stop(), and waits (bounded) for that thread to end
  *
  * Threads: the hooks run on the daemon's loop.  libmilter runs the callbacks
- * on its own threads; they touch only routeview_* (relay/routeview.h), the
+ * on its own threads; they touch only routeview_* (relay/routes/routeview.h), the
  * module's locked copy of the configuration, and per-connection and
  * per-message contexts hung on the libmilter context (smfi_setpriv), which
  * they alone own.  libmilter can run once per process: after stop, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * milter_cb - the libmilter callbacks: what each recipient's route answer
  * does to it and to its message.  See milter.h for the behaviour.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * milter_int - what milter.c (the module's life) and milter_cb.c (the
  * libmilter callbacks) share.  Not for other modules: they see milter.h.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: the censored-network demo (tests/e2e/demo.sh) where this machine
 # allows network namespaces (root), else the state-store demo below.
 set -eu

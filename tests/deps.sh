@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs what mxdetour needs to build, test and run its demo on Debian 12:
 # also redis-sentinel (HA tests), prometheus (promtool checks a scrape) and
 # the Debian packaging tools (the package is built and installed in CI),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The README's first command: install what is needed (Debian 12, as root),
 # build in build/demo, and run the demo (make demo).
 set -eu

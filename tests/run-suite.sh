@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite, as CI runs it (.ci/run):
 #   1. install the Debian packages (tests/deps.sh),
 #   2. build with -Werror in build/release and run `make check`,

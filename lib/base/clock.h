@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * clock - the one source of time.  No module calls time() itself, so rules
  * can be tested with a clock the test controls.

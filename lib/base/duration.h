@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * duration - "90s", "10m", "2h", "1d", "500ms", "1h30m" <-> milliseconds.
  * A bare number is seconds, as in Postfix's time parameters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * json - a minimal streaming JSON writer for --json output.
  * Strings are escaped per RFC 8259 (control characters as \uXXXX; bytes that

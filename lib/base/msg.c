@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * msg - see msg.h.  Per-module syslog idents are set with openlog() under a
  * mutex: glibc's openlog() only replaces the tag (the socket stays open), so

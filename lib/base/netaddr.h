@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * netaddr - IPv4 and IPv6 addresses and domain names as mxdetour keys them.
  *

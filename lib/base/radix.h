@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * radix - longest-prefix match over IPv4 and IPv6 prefixes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * spawn - starting other programs, for every mxdetour program: the log
  * follower's command, postmap, postqueue, `postfix reload` in the root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg - mxdetour.conf(5), see cfg.h.  Each section has one reader below; the
  * generic, error-reporting reads live in cfg_read.c.  Defaults are chosen in
@@ -29,7 +30,7 @@ const char *policy_name(enum policy p)
 
 static bool valid_name(const char *s)
 {
-    return cfgr_valid_name(s);
+    return cfg_read_valid_name(s);
 }
 
 /* Detection parameters, globally or as a destination's override of them. */
@@ -38,7 +39,7 @@ static void read_detection(struct cfg_reader *r, const config_setting_t *g,
 {
     char where[256];
     size_t nkinds;
-    char **kinds = cfgr_strings(r, g, "kinds", &nkinds);
+    char **kinds = cfg_read_strings(r, g, "kinds", &nkinds);
 
     *p = *dflt;
     if (kinds) {
@@ -47,24 +48,24 @@ static void read_detection(struct cfg_reader *r, const config_setting_t *g,
         for (size_t i = 0; i < nkinds; i++) {
             enum fail_kind k = fail_kind_parse(kinds[i]);
             if (k == FAIL_NONE)
-                cfgr_error(r, ks, "%s: unknown failure kind \"%s\" (timeout, refused, unreach, "
-                           "greeting, tls)", cfgr_path(ks, where, sizeof(where)), kinds[i]);
+                cfg_read_error(r, ks, "%s: unknown failure kind \"%s\" (timeout, refused, unreach, "
+                           "greeting, tls)", cfg_read_path(ks, where, sizeof(where)), kinds[i]);
             else
                 p->kinds |= FAIL_BIT(k);
         }
         if (nkinds == 0)
-            cfgr_error(r, ks, "%s: name at least one failure kind", cfgr_path(ks, where, sizeof(where)));
-        cfgr_free_strings(kinds, nkinds);
+            cfg_read_error(r, ks, "%s: name at least one failure kind", cfg_read_path(ks, where, sizeof(where)));
+        cfg_read_free_strings(kinds, nkinds);
     }
-    p->threshold = (unsigned)cfgr_int(r, g, "threshold", dflt->threshold, 1, BREAKER_MAX_FAILS);
-    p->window_ms = cfgr_duration(r, g, "window", dflt->window_ms, 1000, 7 * DAY_MS);
-    p->cooldown_ms = cfgr_duration(r, g, "cooldown", dflt->cooldown_ms, 1000, 7 * DAY_MS);
-    p->cooldown_max_ms = cfgr_duration(r, g, "cooldown_max", dflt->cooldown_max_ms, 1000, 30 * DAY_MS);
-    p->decay_ms = cfgr_duration(r, g, "decay", dflt->decay_ms, 1000, 30 * DAY_MS);
-    p->probe_successes = (unsigned)cfgr_int(r, g, "probe_successes", dflt->probe_successes, 1, 10);
+    p->threshold = (unsigned)cfg_read_int(r, g, "threshold", dflt->threshold, 1, BREAKER_MAX_FAILS);
+    p->window_ms = cfg_read_duration(r, g, "window", dflt->window_ms, 1000, 7 * DAY_MS);
+    p->cooldown_ms = cfg_read_duration(r, g, "cooldown", dflt->cooldown_ms, 1000, 7 * DAY_MS);
+    p->cooldown_max_ms = cfg_read_duration(r, g, "cooldown_max", dflt->cooldown_max_ms, 1000, 30 * DAY_MS);
+    p->decay_ms = cfg_read_duration(r, g, "decay", dflt->decay_ms, 1000, 30 * DAY_MS);
+    p->probe_successes = (unsigned)cfg_read_int(r, g, "probe_successes", dflt->probe_successes, 1, 10);
     if (g && (config_setting_get_member(g, "cooldown") || config_setting_get_member(g, "cooldown_max"))
         && p->cooldown_max_ms < p->cooldown_ms)
-        cfgr_error(r, g, "%s: cooldown_max is shorter than cooldown", cfgr_path(g, where, sizeof(where)));
+        cfg_read_error(r, g, "%s: cooldown_max is shorter than cooldown", cfg_read_path(g, where, sizeof(where)));
 }
 
 static const char *const detection_keys[] = {"kinds", "threshold", "window", "cooldown",
@@ -79,37 +80,37 @@ static void read_global_detection(struct cfg_reader *r, const config_setting_t *
         .threshold = 3, .window_ms = 600000, .cooldown_ms = 300000, .cooldown_max_ms = 3600000,
         .decay_ms = 3600000, .kinds = FAIL_DEFAULT_KINDS, .probe_successes = 2,
     };
-    const config_setting_t *g = cfgr_group(r, root, "detection");
+    const config_setting_t *g = cfg_read_group(r, root, "detection");
 
     if (g)
-        cfgr_check_keys(r, g, keys);
+        cfg_read_check_keys(r, g, keys);
     read_detection(r, g, &builtin, &c->detect);
-    const config_setting_t *o = g ? cfgr_group(r, g, "outage") : NULL;
+    const config_setting_t *o = g ? cfg_read_group(r, g, "outage") : NULL;
     if (o)
-        cfgr_check_keys(r, o, outage_keys);
-    c->outage.min_destinations = (unsigned)cfgr_int(r, o, "min_destinations", 5, 2, 10000);
-    c->outage.share = cfgr_float(r, o, "share", 0.5, 0.0, 1.0);
-    c->outage.window_ms = cfgr_duration(r, o, "window", 300000, 10000, DAY_MS);
+        cfg_read_check_keys(r, o, outage_keys);
+    c->outage.min_destinations = (unsigned)cfg_read_int(r, o, "min_destinations", 5, 2, 10000);
+    c->outage.share = cfg_read_float(r, o, "share", 0.5, 0.0, 1.0);
+    c->outage.window_ms = cfg_read_duration(r, o, "window", 300000, 10000, DAY_MS);
 }
 
 static void read_probe(struct cfg_reader *r, const config_setting_t *root, struct cfg_probe *p)
 {
     static const char *const keys[] = {"source_address", "timeout", "concurrency", "jitter", "port",
                                        "relay_interval", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "probe");
+    const config_setting_t *g = cfg_read_group(r, root, "probe");
     struct netaddr a;
 
     if (g)
-        cfgr_check_keys(r, g, keys);
-    p->source_address = cfgr_string(r, g, "source_address", NULL, false);
+        cfg_read_check_keys(r, g, keys);
+    p->source_address = cfg_read_string(r, g, "source_address", NULL, false);
     if (p->source_address && netaddr_parse(p->source_address, &a) < 0)
-        cfgr_error(r, config_setting_get_member(g, "source_address"),
+        cfg_read_error(r, config_setting_get_member(g, "source_address"),
                    "probe.source_address: \"%s\" is not an IP address", p->source_address);
-    p->timeout_ms = cfgr_duration(r, g, "timeout", 15000, 1000, 300000);
-    p->concurrency = (unsigned)cfgr_int(r, g, "concurrency", 4, 1, 256);
-    p->jitter_ms = cfgr_duration(r, g, "jitter", 5000, 0, 3600000);
-    p->port = (int)cfgr_int(r, g, "port", 25, 1, 65535);
-    p->relay_interval_ms = cfgr_duration(r, g, "relay_interval", 15000, 1000, 3600000);
+    p->timeout_ms = cfg_read_duration(r, g, "timeout", 15000, 1000, 300000);
+    p->concurrency = (unsigned)cfg_read_int(r, g, "concurrency", 4, 1, 256);
+    p->jitter_ms = cfg_read_duration(r, g, "jitter", 5000, 0, 3600000);
+    p->port = (int)cfg_read_int(r, g, "port", 25, 1, 65535);
+    p->relay_interval_ms = cfg_read_duration(r, g, "relay_interval", 15000, 1000, 3600000);
 }
 
 /* "smtp:[relay.example]:587" -> check host "relay.example", port 587. */
@@ -133,7 +134,7 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
                                        "source_address", "interface", CFG_KERNEL_KEYS, NULL};
     static const char *const types[] = {"smarthost", "tunnel", NULL};
     static const char *const modes[] = {"transport", "kernel", NULL};
-    const config_setting_t *l = cfgr_list(r, root, "relays");
+    const config_setting_t *l = cfg_read_list(r, root, "relays");
     char where[256];
 
     if (l == NULL)
@@ -145,46 +146,46 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
         struct cfg_relay *rl = &c->relays[i];
         rl->line = config_setting_source_line(g);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-            cfgr_error(r, g, "%s: must be a group { name = ...; ... }", cfgr_path(g, where, sizeof(where)));
+            cfg_read_error(r, g, "%s: must be a group { name = ...; ... }", cfg_read_path(g, where, sizeof(where)));
             continue;
         }
-        cfgr_check_keys(r, g, keys);
-        rl->name = cfgr_string(r, g, "name", NULL, true);
+        cfg_read_check_keys(r, g, keys);
+        rl->name = cfg_read_string(r, g, "name", NULL, true);
         if (rl->name && !valid_name(rl->name))
-            cfgr_error(r, g, "%s.name: \"%s\": use letters, digits, '-', '_' and '.'",
-                       cfgr_path(g, where, sizeof(where)), rl->name);
+            cfg_read_error(r, g, "%s.name: \"%s\": use letters, digits, '-', '_' and '.'",
+                       cfg_read_path(g, where, sizeof(where)), rl->name);
         for (size_t j = 0; rl->name && j < i; j++)
             if (c->relays[j].name && strcmp(c->relays[j].name, rl->name) == 0)
-                cfgr_error(r, g, "%s: duplicate relay name \"%s\" (first defined at line %d)",
-                           cfgr_path(g, where, sizeof(where)), rl->name, c->relays[j].line);
-        rl->type = (enum relay_type)cfgr_enum(r, g, "type", types, RELAY_SMARTHOST);
-        rl->mode = (enum relay_mode)cfgr_enum(r, g, "mode", modes, RELAY_MODE_TRANSPORT);
-        rl->source_address = cfgr_string(r, g, "source_address", NULL, false);
-        rl->interface = cfgr_string(r, g, "interface", NULL, false);
-        char *check = cfgr_string(r, g, "check", NULL, false);
+                cfg_read_error(r, g, "%s: duplicate relay name \"%s\" (first defined at line %d)",
+                           cfg_read_path(g, where, sizeof(where)), rl->name, c->relays[j].line);
+        rl->type = (enum relay_type)cfg_read_enum(r, g, "type", types, RELAY_SMARTHOST);
+        rl->mode = (enum relay_mode)cfg_read_enum(r, g, "mode", modes, RELAY_MODE_TRANSPORT);
+        rl->source_address = cfg_read_string(r, g, "source_address", NULL, false);
+        rl->interface = cfg_read_string(r, g, "interface", NULL, false);
+        char *check = cfg_read_string(r, g, "check", NULL, false);
         if (rl->type == RELAY_SMARTHOST) {
-            rl->nexthop = cfgr_string(r, g, "nexthop", NULL, true);
+            rl->nexthop = cfg_read_string(r, g, "nexthop", NULL, true);
             if (rl->nexthop && (strchr(rl->nexthop, ':') == NULL || strpbrk(rl->nexthop, " \t")))
-                cfgr_error(r, config_setting_get_member(g, "nexthop"),
+                cfg_read_error(r, config_setting_get_member(g, "nexthop"),
                            "%s.nexthop: \"%s\" is not a transport:nexthop such as "
-                           "\"smtp:[relay.example.net]:587\"", cfgr_path(g, where, sizeof(where)), rl->nexthop);
+                           "\"smtp:[relay.example.net]:587\"", cfg_read_path(g, where, sizeof(where)), rl->nexthop);
             else if (rl->nexthop)
                 nexthop_target(rl->nexthop, &rl->check_host, &rl->check_port);
         } else {
-            char *transport = cfgr_string(r, g, "transport", NULL, rl->mode == RELAY_MODE_TRANSPORT);
+            char *transport = cfg_read_string(r, g, "transport", NULL, rl->mode == RELAY_MODE_TRANSPORT);
             if (transport) {
                 /* Empty next-hop: Postfix keeps the recipient domain (transport(5)). */
                 size_t n = strlen(transport) + 2;
                 rl->nexthop = malloc(n);
                 snprintf(rl->nexthop, n, "%s:", transport);
                 if (!valid_name(transport))
-                    cfgr_error(r, config_setting_get_member(g, "transport"),
+                    cfg_read_error(r, config_setting_get_member(g, "transport"),
                                "%s.transport: \"%s\" is not a master.cf service name",
-                               cfgr_path(g, where, sizeof(where)), transport);
+                               cfg_read_path(g, where, sizeof(where)), transport);
                 free(transport);
             }
             if (rl->mode == RELAY_MODE_KERNEL && rl->interface == NULL)
-                cfgr_error(r, g, "%s: mode \"kernel\" needs interface", cfgr_path(g, where, sizeof(where)));
+                cfg_read_error(r, g, "%s: mode \"kernel\" needs interface", cfg_read_path(g, where, sizeof(where)));
             cfg_read_relay_kernel(r, g, rl);
         }
         if (check) {
@@ -192,8 +193,8 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
             char *colon = strrchr(check, ':');
             int port = colon ? atoi(colon + 1) : 0;
             if (colon == NULL || colon == check || port <= 0 || port > 65535)
-                cfgr_error(r, config_setting_get_member(g, "check"),
-                           "%s.check: \"%s\" is not host:port", cfgr_path(g, where, sizeof(where)), check);
+                cfg_read_error(r, config_setting_get_member(g, "check"),
+                           "%s.check: \"%s\" is not host:port", cfg_read_path(g, where, sizeof(where)), check);
             else {
                 free(rl->check_host);
                 rl->check_host = strndup(check, (size_t)(colon - check));
@@ -203,9 +204,9 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
         }
         struct netaddr a;
         if (rl->source_address && netaddr_parse(rl->source_address, &a) < 0)
-            cfgr_error(r, config_setting_get_member(g, "source_address"),
+            cfg_read_error(r, config_setting_get_member(g, "source_address"),
                        "%s.source_address: \"%s\" is not an IP address",
-                       cfgr_path(g, where, sizeof(where)), rl->source_address);
+                       cfg_read_path(g, where, sizeof(where)), rl->source_address);
     }
 }
 
@@ -223,7 +224,7 @@ static bool valid_pattern(const char *p)
 static void read_destinations(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
     static const char *const keys[] = {"name", "domains", "relays", "policy", "reply", "detection", NULL};
-    const config_setting_t *l = cfgr_list(r, root, "destinations");
+    const config_setting_t *l = cfg_read_list(r, root, "destinations");
     char where[256];
 
     if (l == NULL)
@@ -236,52 +237,52 @@ static void read_destinations(struct cfg_reader *r, const config_setting_t *root
         d->line = config_setting_source_line(g);
         d->detect = c->detect;
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-            cfgr_error(r, g, "%s: must be a group { domains = ...; ... }", cfgr_path(g, where, sizeof(where)));
+            cfg_read_error(r, g, "%s: must be a group { domains = ...; ... }", cfg_read_path(g, where, sizeof(where)));
             continue;
         }
-        cfgr_check_keys(r, g, keys);
-        d->name = cfgr_string(r, g, "name", NULL, false);
-        d->domains = cfgr_strings(r, g, "domains", &d->ndomains);
+        cfg_read_check_keys(r, g, keys);
+        d->name = cfg_read_string(r, g, "name", NULL, false);
+        d->domains = cfg_read_strings(r, g, "domains", &d->ndomains);
         if (config_setting_get_member(g, "domains") == NULL)
-            cfgr_error(r, g, "%s.domains: required setting is missing", cfgr_path(g, where, sizeof(where)));
+            cfg_read_error(r, g, "%s.domains: required setting is missing", cfg_read_path(g, where, sizeof(where)));
         const config_setting_t *ds = config_setting_get_member(g, "domains");
         for (size_t k = 0; k < d->ndomains; k++) {
             if (!valid_pattern(d->domains[k]))
-                cfgr_error(r, ds, "%s: \"%s\" is not a lower-case domain, \".domain\" or \"*\"",
-                           cfgr_path(ds, where, sizeof(where)), d->domains[k]);
+                cfg_read_error(r, ds, "%s: \"%s\" is not a lower-case domain, \".domain\" or \"*\"",
+                           cfg_read_path(ds, where, sizeof(where)), d->domains[k]);
             for (size_t j = 0; j <= i; j++)
                 for (size_t m = 0; m < c->dests[j].ndomains && (j < i || m < k); m++)
                     if (strcmp(c->dests[j].domains[m], d->domains[k]) == 0)
-                        cfgr_error(r, ds, "%s: pattern \"%s\" is already used by the destination "
-                                   "at line %d", cfgr_path(ds, where, sizeof(where)),
+                        cfg_read_error(r, ds, "%s: pattern \"%s\" is already used by the destination "
+                                   "at line %d", cfg_read_path(ds, where, sizeof(where)),
                                    d->domains[k], c->dests[j].line);
         }
         size_t nrelays;
-        char **relays = cfgr_strings(r, g, "relays", &nrelays);
+        char **relays = cfg_read_strings(r, g, "relays", &nrelays);
         const config_setting_t *rs = config_setting_get_member(g, "relays");
         if (nrelays > CFG_MAX_RELAYS_PER_DEST)
-            cfgr_error(r, rs, "%s: at most %d relays", cfgr_path(rs, where, sizeof(where)),
+            cfg_read_error(r, rs, "%s: at most %d relays", cfg_read_path(rs, where, sizeof(where)),
                        CFG_MAX_RELAYS_PER_DEST);
         for (size_t k = 0; k < nrelays && k < CFG_MAX_RELAYS_PER_DEST; k++) {
             const struct cfg_relay *rl = cfg_relay_find(c, relays[k]);
             if (rl == NULL)
-                cfgr_error(r, rs, "%s: relay \"%s\" is not defined in relays",
-                           cfgr_path(rs, where, sizeof(where)), relays[k]);
+                cfg_read_error(r, rs, "%s: relay \"%s\" is not defined in relays",
+                           cfg_read_path(rs, where, sizeof(where)), relays[k]);
             else
                 d->relays[d->nrelays++] = (int)(rl - c->relays);
         }
-        cfgr_free_strings(relays, nrelays);
-        d->policy = (enum policy)cfgr_enum(r, g, "policy", policy_names, POLICY_DETOUR);
-        d->reply = cfgr_string(r, g, "reply", NULL, false);
+        cfg_read_free_strings(relays, nrelays);
+        d->policy = (enum policy)cfg_read_enum(r, g, "policy", policy_names, POLICY_DETOUR);
+        d->reply = cfg_read_string(r, g, "reply", NULL, false);
         if (d->reply && (strlen(d->reply) > 400 || strpbrk(d->reply, "\r\n%")))
-            cfgr_error(r, config_setting_get_member(g, "reply"),
+            cfg_read_error(r, config_setting_get_member(g, "reply"),
                        "%s.reply: at most 400 characters, no line breaks or '%%'",
-                       cfgr_path(g, where, sizeof(where)));
+                       cfg_read_path(g, where, sizeof(where)));
         if (d->policy == POLICY_DETOUR && d->nrelays == 0 && config_setting_get_member(g, "relays") == NULL)
-            cfgr_error(r, g, "%s: policy \"detour\" needs relays", cfgr_path(g, where, sizeof(where)));
-        const config_setting_t *dg = cfgr_group(r, g, "detection");
+            cfg_read_error(r, g, "%s: policy \"detour\" needs relays", cfg_read_path(g, where, sizeof(where)));
+        const config_setting_t *dg = cfg_read_group(r, g, "detection");
         if (dg) {
-            cfgr_check_keys(r, dg, detection_keys);
+            cfg_read_check_keys(r, dg, detection_keys);
             read_detection(r, dg, &c->detect, &d->detect);
         }
     }
@@ -290,7 +291,7 @@ static void read_destinations(struct cfg_reader *r, const config_setting_t *root
 static void read_logs(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
     static const char *const keys[] = {"file", "command", "stdin", NULL};
-    const config_setting_t *l = cfgr_list(r, root, "logs");
+    const config_setting_t *l = cfg_read_list(r, root, "logs");
     char where[256];
 
     if (l == NULL)
@@ -301,17 +302,17 @@ static void read_logs(struct cfg_reader *r, const config_setting_t *root, struct
         const config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
         struct cfg_log *lg = &c->logs[i];
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-            cfgr_error(r, g, "%s: must be a group { file = ...; }", cfgr_path(g, where, sizeof(where)));
+            cfg_read_error(r, g, "%s: must be a group { file = ...; }", cfg_read_path(g, where, sizeof(where)));
             continue;
         }
-        cfgr_check_keys(r, g, keys);
-        lg->path = cfgr_string(r, g, "file", NULL, false);
-        lg->command = cfgr_string(r, g, "command", NULL, false);
-        bool in = cfgr_bool(r, g, "stdin", false);
+        cfg_read_check_keys(r, g, keys);
+        lg->path = cfg_read_string(r, g, "file", NULL, false);
+        lg->command = cfg_read_string(r, g, "command", NULL, false);
+        bool in = cfg_read_bool(r, g, "stdin", false);
         int n = (lg->path != NULL) + (lg->command != NULL) + in;
         if (n != 1)
-            cfgr_error(r, g, "%s: give exactly one of file, command or stdin",
-                       cfgr_path(g, where, sizeof(where)));
+            cfg_read_error(r, g, "%s: give exactly one of file, command or stdin",
+                       cfg_read_path(g, where, sizeof(where)));
         lg->type = lg->path ? CFG_LOG_FILE : lg->command ? CFG_LOG_COMMAND : CFG_LOG_STDIN;
     }
 }
@@ -323,54 +324,54 @@ static void read_routes(struct cfg_reader *r, const config_setting_t *root, stru
     static const char *const modes[] = {"table", "socketmap", NULL};
     static const char *const reloads[] = {"auto", "never", NULL};
     static const char *const types[] = {"hash", "lmdb", "cdb", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "routes");
+    const config_setting_t *g = cfg_read_group(r, root, "routes");
 
     if (g)
-        cfgr_check_keys(r, g, keys);
-    rt->mode = (enum routes_mode)cfgr_enum(r, g, "mode", modes, ROUTES_TABLE);
-    rt->table = cfgr_string(r, g, "table", LOCALSTATEDIR "/lib/mxdetour/transport", false);
-    rt->table_type = strdup(types[cfgr_enum(r, g, "table_type", types, 0)]);
-    rt->postmap = cfgr_string(r, g, "postmap", "/usr/sbin/postmap", false);
-    rt->reload = (enum routes_reload)cfgr_enum(r, g, "reload", reloads, RELOAD_AUTO);
-    rt->reload_interval_ms = cfgr_duration(r, g, "reload_interval", 10000, 1000, 3600000);
-    rt->socketmap = cfgr_string(r, g, "socketmap", NULL, rt->mode == ROUTES_SOCKETMAP);
+        cfg_read_check_keys(r, g, keys);
+    rt->mode = (enum routes_mode)cfg_read_enum(r, g, "mode", modes, ROUTES_TABLE);
+    rt->table = cfg_read_string(r, g, "table", LOCALSTATEDIR "/lib/mxdetour/transport", false);
+    rt->table_type = strdup(types[cfg_read_enum(r, g, "table_type", types, 0)]);
+    rt->postmap = cfg_read_string(r, g, "postmap", "/usr/sbin/postmap", false);
+    rt->reload = (enum routes_reload)cfg_read_enum(r, g, "reload", reloads, RELOAD_AUTO);
+    rt->reload_interval_ms = cfg_read_duration(r, g, "reload_interval", 10000, 1000, 3600000);
+    rt->socketmap = cfg_read_string(r, g, "socketmap", NULL, rt->mode == ROUTES_SOCKETMAP);
 }
 
 static void read_milter(struct cfg_reader *r, const config_setting_t *root, struct cfg_milter *m)
 {
     static const char *const keys[] = {"socket", "trace_header", "route_wait", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "milter");
+    const config_setting_t *g = cfg_read_group(r, root, "milter");
 
     if (g)
-        cfgr_check_keys(r, g, keys);
-    m->socket = cfgr_string(r, g, "socket", NULL, false);
+        cfg_read_check_keys(r, g, keys);
+    m->socket = cfg_read_string(r, g, "socket", NULL, false);
     if (m->socket && strncmp(m->socket, "unix:", 5) && strncmp(m->socket, "local:", 6)
         && strncmp(m->socket, "inet:", 5) && strncmp(m->socket, "inet6:", 6))
-        cfgr_error(r, config_setting_get_member(g, "socket"),
+        cfg_read_error(r, config_setting_get_member(g, "socket"),
                    "milter.socket: \"%s\" is not unix:PATH or inet:PORT@HOST", m->socket);
-    m->trace_header = cfgr_bool(r, g, "trace_header", false);
-    m->route_wait_ms = cfgr_duration(r, g, "route_wait", 2000, 0, 30000);
+    m->trace_header = cfg_read_bool(r, g, "trace_header", false);
+    m->route_wait_ms = cfg_read_duration(r, g, "route_wait", 2000, 0, 30000);
 }
 
 static void read_postfix(struct cfg_reader *r, const config_setting_t *root, struct cfg_postfix *p)
 {
     static const char *const keys[] = {"syslog_names", "config_directory", "postqueue", "postfix",
                                        "kick_rate", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "postfix");
+    const config_setting_t *g = cfg_read_group(r, root, "postfix");
 
     if (g)
-        cfgr_check_keys(r, g, keys);
-    p->syslog_names = cfgr_strings(r, g, "syslog_names", &p->nsyslog_names);
+        cfg_read_check_keys(r, g, keys);
+    p->syslog_names = cfg_read_strings(r, g, "syslog_names", &p->nsyslog_names);
     if (p->syslog_names == NULL || p->nsyslog_names == 0) {
-        cfgr_free_strings(p->syslog_names, p->nsyslog_names);
+        cfg_read_free_strings(p->syslog_names, p->nsyslog_names);
         p->syslog_names = calloc(2, sizeof(char *));
         p->syslog_names[0] = strdup("postfix");
         p->nsyslog_names = 1;
     }
-    p->config_directory = cfgr_string(r, g, "config_directory", "/etc/postfix", false);
-    p->postqueue = cfgr_string(r, g, "postqueue", "/usr/sbin/postqueue", false);
-    p->postfix = cfgr_string(r, g, "postfix", "/usr/sbin/postfix", false);
-    p->kick_rate = (unsigned)cfgr_int(r, g, "kick_rate", 50, 1, 10000);
+    p->config_directory = cfg_read_string(r, g, "config_directory", "/etc/postfix", false);
+    p->postqueue = cfg_read_string(r, g, "postqueue", "/usr/sbin/postqueue", false);
+    p->postfix = cfg_read_string(r, g, "postfix", "/usr/sbin/postfix", false);
+    p->kick_rate = (unsigned)cfg_read_int(r, g, "kick_rate", 50, 1, 10000);
 }
 
 /* Errors in file order: sections are read in a fixed order, not the file's. */
@@ -406,7 +407,7 @@ static bool refuse_unconfigured(struct cfg_reader *r, const config_setting_t *ro
         return false;
     if (config_setting_type(s) == CONFIG_TYPE_STRING)
         text = config_setting_get_string(s);
-    cfgr_error(r, s, "edit %s: %s", r->file, text && *text ? text
+    cfg_read_error(r, s, "edit %s: %s", r->file, text && *text ? text
                : "it is an unedited example; delete the \"unconfigured\" line when done");
     return true;
 }
@@ -441,14 +442,14 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     }
     c = calloc(1, sizeof(*c));
     c->file = strdup(file);
-    cfgr_check_keys(&r, root, keys);
-    c->site = cfgr_string(&r, root, "site", NULL, true);
+    cfg_read_check_keys(&r, root, keys);
+    c->site = cfg_read_string(&r, root, "site", NULL, true);
     if (c->site && !valid_name(c->site))
-        cfgr_error(&r, config_setting_get_member(root, "site"),
+        cfg_read_error(&r, config_setting_get_member(root, "site"),
                    "site: \"%s\": use letters, digits, '-', '_' and '.' only", c->site);
-    c->user = cfgr_string(&r, root, "user", NULL, false);
-    c->pid_file = cfgr_string(&r, root, "pid_file", RUNSTATEDIR "/mxdetour/mxdetourd.pid", false);
-    c->state_dir = cfgr_string(&r, root, "state_dir", LOCALSTATEDIR "/lib/mxdetour", false);
+    c->user = cfg_read_string(&r, root, "user", NULL, false);
+    c->pid_file = cfg_read_string(&r, root, "pid_file", RUNSTATEDIR "/mxdetour/mxdetourd.pid", false);
+    c->state_dir = cfg_read_string(&r, root, "state_dir", LOCALSTATEDIR "/lib/mxdetour", false);
     cfg_read_redis(&r, root, &c->redis);
     read_logs(&r, root, c);
     read_global_detection(&r, root, c);
@@ -559,7 +560,7 @@ void cfg_free(struct cfg *c)
     free(c->relays);
     for (size_t i = 0; i < c->ndests; i++) {
         free(c->dests[i].name);
-        cfgr_free_strings(c->dests[i].domains, c->dests[i].ndomains);
+        cfg_read_free_strings(c->dests[i].domains, c->dests[i].ndomains);
         free(c->dests[i].reply);
     }
     free(c->dests);
@@ -569,7 +570,7 @@ void cfg_free(struct cfg *c)
     free(c->routes.socketmap);
     free(c->milter.socket);
     cfg_free_feeds(c);
-    cfgr_free_strings(c->postfix.syslog_names, c->postfix.nsyslog_names);
+    cfg_read_free_strings(c->postfix.syslog_names, c->postfix.nsyslog_names);
     free(c->postfix.config_directory);
     free(c->postfix.postqueue);
     free(c->postfix.postfix);

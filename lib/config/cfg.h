@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg - mxdetour.conf(5): load, validate, free.
  *
@@ -87,7 +88,7 @@ struct cfg_relay {
     int check_port;
     char *source_address;        /* tunnel: the address routed into the tunnel */
     char *interface;             /* tunnel: interface name (kernel mode) */
-    struct cfg_relay_kernel kernel;  /* tunnel in kernel mode (lib/cfg_kernel.h) */
+    struct cfg_relay_kernel kernel;  /* tunnel in kernel mode (lib/config/cfg_kernel.h) */
     int line;
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg_feeds - the `feeds` list of mxdetour.conf(5) (docs/feeds.md):
  *
@@ -35,41 +36,41 @@ static void read_feed(struct cfg_reader *r, const config_setting_t *g, struct cf
     char where[256];
 
     f->line = config_setting_source_line(g);
-    cfgr_check_keys(r, g, keys);
-    f->name = cfgr_string(r, g, "name", NULL, true);
-    if (f->name && !cfgr_valid_name(f->name))
-        cfgr_error(r, g, "%s.name: \"%s\": use letters, digits, '-', '_' and '.'",
-                   cfgr_path(g, where, sizeof(where)), f->name);
+    cfg_read_check_keys(r, g, keys);
+    f->name = cfg_read_string(r, g, "name", NULL, true);
+    if (f->name && !cfg_read_valid_name(f->name))
+        cfg_read_error(r, g, "%s.name: \"%s\": use letters, digits, '-', '_' and '.'",
+                   cfg_read_path(g, where, sizeof(where)), f->name);
     for (size_t j = 0; f->name && j < i; j++)
         if (c->feeds[j].name && strcmp(c->feeds[j].name, f->name) == 0)
-            cfgr_error(r, g, "%s: duplicate feed name \"%s\" (first defined at line %d)",
-                       cfgr_path(g, where, sizeof(where)), f->name, c->feeds[j].line);
-    f->file = cfgr_string(r, g, "file", NULL, true);
+            cfg_read_error(r, g, "%s: duplicate feed name \"%s\" (first defined at line %d)",
+                       cfg_read_path(g, where, sizeof(where)), f->name, c->feeds[j].line);
+    f->file = cfg_read_string(r, g, "file", NULL, true);
     if (f->file && f->file[0] != '/')
-        cfgr_error(r, config_setting_get_member(g, "file"), "%s.file: \"%s\": give an absolute path",
-                   cfgr_path(g, where, sizeof(where)), f->file);
-    f->format = cfgr_enum(r, g, "format", formats, FEED_AUTO);
-    f->trust = (enum feed_trust)cfgr_enum(r, g, "trust", trust_names, FEED_TRUST_PROBE);
+        cfg_read_error(r, config_setting_get_member(g, "file"), "%s.file: \"%s\": give an absolute path",
+                   cfg_read_path(g, where, sizeof(where)), f->file);
+    f->format = cfg_read_enum(r, g, "format", formats, FEED_AUTO);
+    f->trust = (enum feed_trust)cfg_read_enum(r, g, "trust", trust_names, FEED_TRUST_PROBE);
     /* An allow list or the administrator's own list may become empty on
      * purpose; a downloaded feed that shrinks is a truncated download. */
-    bool guard = cfgr_bool(r, g, "guard", f->trust != FEED_TRUST_ALLOW);
-    f->min_share = cfgr_float(r, g, "min_share", 0.5, 0.0, 1.0);
+    bool guard = cfg_read_bool(r, g, "guard", f->trust != FEED_TRUST_ALLOW);
+    f->min_share = cfg_read_float(r, g, "min_share", 0.5, 0.0, 1.0);
     if (!guard)
         f->min_share = -1;
-    f->recheck_ms = cfgr_duration(r, g, "recheck", 6 * HOUR_MS, 60000, 30 * 24 * HOUR_MS);
+    f->recheck_ms = cfg_read_duration(r, g, "recheck", 6 * HOUR_MS, 60000, 30 * 24 * HOUR_MS);
 }
 
 void cfg_read_feeds(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
-    const config_setting_t *l = cfgr_list(r, root, "feeds");
+    const config_setting_t *l = cfg_read_list(r, root, "feeds");
     char where[256];
 
-    c->feed_check_ms = cfgr_duration(r, root, "feed_check", 10000, 1000, 3600 * 1000);
+    c->feed_check_ms = cfg_read_duration(r, root, "feed_check", 10000, 1000, 3600 * 1000);
     if (l == NULL)
         return;
     c->nfeeds = (size_t)config_setting_length(l);
     if (c->nfeeds > 32) {
-        cfgr_error(r, l, "feeds: %zu feeds; at most 32", c->nfeeds);
+        cfg_read_error(r, l, "feeds: %zu feeds; at most 32", c->nfeeds);
         c->nfeeds = 0;
         return;
     }
@@ -77,8 +78,8 @@ void cfg_read_feeds(struct cfg_reader *r, const config_setting_t *root, struct c
     for (size_t i = 0; i < c->nfeeds; i++) {
         const config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-            cfgr_error(r, g, "%s: must be a group { name = ...; file = ...; }",
-                       cfgr_path(g, where, sizeof(where)));
+            cfg_read_error(r, g, "%s: must be a group { name = ...; file = ...; }",
+                       cfg_read_path(g, where, sizeof(where)));
             continue;
         }
         read_feed(r, g, c, i);

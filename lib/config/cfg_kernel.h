@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg_kernel - the settings of a tunnel relay in mode "kernel"
  * (docs/kernel.md): which routing table and firewall mark its detour uses.

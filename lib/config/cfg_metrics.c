@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg_metrics - see cfg_metrics.h.  Kept apart from cfg.c, which holds the
  * other sections.
@@ -44,15 +45,15 @@ int cfg_metrics_listen(const char *listen, char *host, size_t size, int *port)
 void cfg_metrics_read(struct cfg_reader *r, const config_setting_t *root, struct cfg_metrics *m)
 {
     static const char *const keys[] = {"listen", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "metrics");
+    const config_setting_t *g = cfg_read_group(r, root, "metrics");
     char host[NETADDR_STRLEN];
     int port;
 
     if (g)
-        cfgr_check_keys(r, g, keys);
-    m->listen = cfgr_string(r, g, "listen", NULL, false);
+        cfg_read_check_keys(r, g, keys);
+    m->listen = cfg_read_string(r, g, "listen", NULL, false);
     if (m->listen && cfg_metrics_listen(m->listen, host, sizeof(host), &port) < 0)
-        cfgr_error(r, config_setting_get_member(g, "listen"),
+        cfg_read_error(r, config_setting_get_member(g, "listen"),
                    "metrics.listen: \"%s\" is not ADDRESS:PORT such as \"127.0.0.1:9466\" or "
                    "\"[::1]:9466\"", m->listen);
 }

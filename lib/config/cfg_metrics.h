@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg_metrics - the metrics section of mxdetour.conf(5):
  *
  *     metrics = { listen = "127.0.0.1:9466"; };
  *
  * cfg.c calls cfg_metrics_read() and cfg_metrics_free(); the daemon's
- * metrics endpoint (relay/metrics_http.c) parses the checked address with
+ * metrics endpoint (relay/ops/metrics_http.c) parses the checked address with
  * cfg_metrics_listen().  Without the section, or without listen, the
  * endpoint is off.
  */

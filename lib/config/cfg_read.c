@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "config.h"
 
 #include <ctype.h>
@@ -9,7 +10,7 @@
 #include "cfg_read.h"
 #include "duration.h"
 
-void cfgr_error(struct cfg_reader *r, const config_setting_t *s, const char *fmt, ...)
+void cfg_read_error(struct cfg_reader *r, const config_setting_t *s, const char *fmt, ...)
 {
     char text[512];
     const char *file = s ? config_setting_source_file(s) : NULL;
@@ -29,7 +30,7 @@ void cfgr_error(struct cfg_reader *r, const config_setting_t *s, const char *fmt
     r->errors->text[r->errors->count++] = line_text;
 }
 
-const char *cfgr_path(const config_setting_t *s, char *buf, size_t size)
+const char *cfg_read_path(const config_setting_t *s, char *buf, size_t size)
 {
     const config_setting_t *chain[32];
     size_t n = 0, len = 0;
@@ -48,7 +49,7 @@ const char *cfgr_path(const config_setting_t *s, char *buf, size_t size)
     return buf;
 }
 
-void cfgr_check_keys(struct cfg_reader *r, const config_setting_t *group,
+void cfg_read_check_keys(struct cfg_reader *r, const config_setting_t *group,
                      const char *const *known)
 {
     char path[256];
@@ -61,7 +62,7 @@ void cfgr_check_keys(struct cfg_reader *r, const config_setting_t *group,
             if (name && strcmp(name, *k) == 0)
                 ok = 1;
         if (!ok)
-            cfgr_error(r, m, "%s: unknown setting", cfgr_path(m, path, sizeof(path)));
+            cfg_read_error(r, m, "%s: unknown setting", cfg_read_path(m, path, sizeof(path)));
     }
 }
 
@@ -74,25 +75,25 @@ static const config_setting_t *typed(struct cfg_reader *r, const config_setting_
     if (s == NULL)
         return NULL;
     if (config_setting_type(s) != type) {
-        cfgr_error(r, s, "%s: must be %s", cfgr_path(s, path, sizeof(path)), what);
+        cfg_read_error(r, s, "%s: must be %s", cfg_read_path(s, path, sizeof(path)), what);
         return NULL;
     }
     return s;
 }
 
-const config_setting_t *cfgr_group(struct cfg_reader *r, const config_setting_t *parent,
+const config_setting_t *cfg_read_group(struct cfg_reader *r, const config_setting_t *parent,
                                    const char *name)
 {
     return typed(r, parent, name, CONFIG_TYPE_GROUP, "a group { ... }");
 }
 
-const config_setting_t *cfgr_list(struct cfg_reader *r, const config_setting_t *parent,
+const config_setting_t *cfg_read_list(struct cfg_reader *r, const config_setting_t *parent,
                                   const char *name)
 {
     return typed(r, parent, name, CONFIG_TYPE_LIST, "a list ( { ... }, ... )");
 }
 
-char *cfgr_string(struct cfg_reader *r, const config_setting_t *g, const char *name,
+char *cfg_read_string(struct cfg_reader *r, const config_setting_t *g, const char *name,
                   const char *dflt, bool required)
 {
     char path[256];
@@ -100,20 +101,20 @@ char *cfgr_string(struct cfg_reader *r, const config_setting_t *g, const char *n
 
     if (s == NULL) {
         if (required && g && config_setting_get_member(g, name) == NULL) {
-            cfgr_path(g, path, sizeof(path));   /* before path[0] is read below */
-            cfgr_error(r, g, "%s%s%s: required setting is missing", path, path[0] ? "." : "", name);
+            cfg_read_path(g, path, sizeof(path));   /* before path[0] is read below */
+            cfg_read_error(r, g, "%s%s%s: required setting is missing", path, path[0] ? "." : "", name);
         }
         return dflt ? strdup(dflt) : NULL;
     }
     const char *v = config_setting_get_string(s);
     if (v[0] == 0) {
-        cfgr_error(r, s, "%s: must not be empty", cfgr_path(s, path, sizeof(path)));
+        cfg_read_error(r, s, "%s: must not be empty", cfg_read_path(s, path, sizeof(path)));
         return dflt ? strdup(dflt) : NULL;
     }
     return strdup(v);
 }
 
-long cfgr_int(struct cfg_reader *r, const config_setting_t *g, const char *name,
+long cfg_read_int(struct cfg_reader *r, const config_setting_t *g, const char *name,
               long dflt, long min, long max)
 {
     char path[256];
@@ -127,18 +128,18 @@ long cfgr_int(struct cfg_reader *r, const config_setting_t *g, const char *name,
     else if (config_setting_type(s) == CONFIG_TYPE_INT64)
         v = config_setting_get_int64(s);
     else {
-        cfgr_error(r, s, "%s: must be an integer", cfgr_path(s, path, sizeof(path)));
+        cfg_read_error(r, s, "%s: must be an integer", cfg_read_path(s, path, sizeof(path)));
         return dflt;
     }
     if (v < min || v > max) {
-        cfgr_error(r, s, "%s: %lld is out of range (%ld..%ld)",
-                   cfgr_path(s, path, sizeof(path)), v, min, max);
+        cfg_read_error(r, s, "%s: %lld is out of range (%ld..%ld)",
+                   cfg_read_path(s, path, sizeof(path)), v, min, max);
         return dflt;
     }
     return (long)v;
 }
 
-double cfgr_float(struct cfg_reader *r, const config_setting_t *g, const char *name,
+double cfg_read_float(struct cfg_reader *r, const config_setting_t *g, const char *name,
                   double dflt, double min, double max)
 {
     char path[256];
@@ -152,24 +153,24 @@ double cfgr_float(struct cfg_reader *r, const config_setting_t *g, const char *n
     else if (config_setting_type(s) == CONFIG_TYPE_INT)
         v = config_setting_get_int(s);
     else {
-        cfgr_error(r, s, "%s: must be a number", cfgr_path(s, path, sizeof(path)));
+        cfg_read_error(r, s, "%s: must be a number", cfg_read_path(s, path, sizeof(path)));
         return dflt;
     }
     if (!(v >= min && v <= max)) {
-        cfgr_error(r, s, "%s: %g is out of range (%g..%g)",
-                   cfgr_path(s, path, sizeof(path)), v, min, max);
+        cfg_read_error(r, s, "%s: %g is out of range (%g..%g)",
+                   cfg_read_path(s, path, sizeof(path)), v, min, max);
         return dflt;
     }
     return v;
 }
 
-bool cfgr_bool(struct cfg_reader *r, const config_setting_t *g, const char *name, bool dflt)
+bool cfg_read_bool(struct cfg_reader *r, const config_setting_t *g, const char *name, bool dflt)
 {
     const config_setting_t *s = g ? typed(r, g, name, CONFIG_TYPE_BOOL, "true or false") : NULL;
     return s ? config_setting_get_bool(s) != 0 : dflt;
 }
 
-uint64_t cfgr_duration(struct cfg_reader *r, const config_setting_t *g, const char *name,
+uint64_t cfg_read_duration(struct cfg_reader *r, const config_setting_t *g, const char *name,
                        uint64_t dflt, uint64_t min, uint64_t max)
 {
     char path[256], lo[32], hi[32];
@@ -182,19 +183,19 @@ uint64_t cfgr_duration(struct cfg_reader *r, const config_setting_t *g, const ch
         ms = (uint64_t)config_setting_get_int(s) * 1000;
     else if (config_setting_type(s) != CONFIG_TYPE_STRING
              || duration_parse(config_setting_get_string(s), &ms) < 0) {
-        cfgr_error(r, s, "%s: must be a duration such as \"30s\", \"10m\" or \"1h\"",
-                   cfgr_path(s, path, sizeof(path)));
+        cfg_read_error(r, s, "%s: must be a duration such as \"30s\", \"10m\" or \"1h\"",
+                   cfg_read_path(s, path, sizeof(path)));
         return dflt;
     }
     if (ms < min || ms > max) {
-        cfgr_error(r, s, "%s: out of range (%s..%s)", cfgr_path(s, path, sizeof(path)),
+        cfg_read_error(r, s, "%s: out of range (%s..%s)", cfg_read_path(s, path, sizeof(path)),
                    duration_format(min, lo, sizeof(lo)), duration_format(max, hi, sizeof(hi)));
         return dflt;
     }
     return ms;
 }
 
-int cfgr_enum(struct cfg_reader *r, const config_setting_t *g, const char *name,
+int cfg_read_enum(struct cfg_reader *r, const config_setting_t *g, const char *name,
               const char *const *names, int dflt)
 {
     char path[256], choices[256] = "";
@@ -209,11 +210,11 @@ int cfgr_enum(struct cfg_reader *r, const config_setting_t *g, const char *name,
         size_t len = strlen(choices);
         snprintf(choices + len, sizeof(choices) - len, "%s%s", i ? ", " : "", names[i]);
     }
-    cfgr_error(r, s, "%s: \"%s\" is not one of: %s", cfgr_path(s, path, sizeof(path)), v, choices);
+    cfg_read_error(r, s, "%s: \"%s\" is not one of: %s", cfg_read_path(s, path, sizeof(path)), v, choices);
     return dflt;
 }
 
-char **cfgr_strings(struct cfg_reader *r, const config_setting_t *g, const char *name,
+char **cfg_read_strings(struct cfg_reader *r, const config_setting_t *g, const char *name,
                     size_t *count)
 {
     char path[256];
@@ -232,8 +233,8 @@ char **cfgr_strings(struct cfg_reader *r, const config_setting_t *g, const char 
         return v;
     }
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST) {
-        cfgr_error(r, s, "%s: must be a list of strings [ \"...\", ... ]",
-                   cfgr_path(s, path, sizeof(path)));
+        cfg_read_error(r, s, "%s: must be a list of strings [ \"...\", ... ]",
+                   cfg_read_path(s, path, sizeof(path)));
         return NULL;
     }
     int n = config_setting_length(s);
@@ -243,7 +244,7 @@ char **cfgr_strings(struct cfg_reader *r, const config_setting_t *g, const char 
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING || !config_setting_get_string(e)[0]) {
-            cfgr_error(r, e, "%s: must be a non-empty string", cfgr_path(e, path, sizeof(path)));
+            cfg_read_error(r, e, "%s: must be a non-empty string", cfg_read_path(e, path, sizeof(path)));
             continue;
         }
         v[(*count)++] = strdup(config_setting_get_string(e));
@@ -251,7 +252,7 @@ char **cfgr_strings(struct cfg_reader *r, const config_setting_t *g, const char 
     return v;
 }
 
-void cfgr_free_strings(char **v, size_t n)
+void cfg_read_free_strings(char **v, size_t n)
 {
     if (v == NULL)
         return;
@@ -260,7 +261,7 @@ void cfgr_free_strings(char **v, size_t n)
     free(v);
 }
 
-bool cfgr_valid_name(const char *s)
+bool cfg_read_valid_name(const char *s)
 {
     if (s == NULL || !*s || strlen(s) > 64)
         return false;

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg_redis - the redis group of mxdetour.conf(5); see cfg_redis.h.
  *
  * Two ways to find Redis: directly (socket, or host and port), or through
  * Redis Sentinel (sentinels and master_name), where the master's address is
- * asked for at every connection (lib/sentinel.h).  Passwords are read from
+ * asked for at every connection (lib/state/sentinel.h).  Passwords are read from
  * files, never written in the configuration itself.
  */
 #include "config.h"
@@ -24,7 +25,7 @@ static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const 
     FILE *fp = fopen(path, "r");
 
     if (fp == NULL) {
-        cfgr_error(r, s, "%s: cannot open %s: %s", cfgr_path(s, where, sizeof(where)), path,
+        cfg_read_error(r, s, "%s: cannot open %s: %s", cfg_read_path(s, where, sizeof(where)), path,
                    strerror(errno));
         return NULL;
     }
@@ -33,8 +34,8 @@ static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const 
     buf[n] = 0;
     buf[strcspn(buf, "\r\n")] = 0;
     if (n > 512 || buf[0] == 0) {
-        cfgr_error(r, s, "%s: %s must hold one line of 1 to 512 bytes",
-                   cfgr_path(s, where, sizeof(where)), path);
+        cfg_read_error(r, s, "%s: %s must hold one line of 1 to 512 bytes",
+                   cfg_read_path(s, where, sizeof(where)), path);
         return NULL;
     }
     return strdup(buf);
@@ -42,7 +43,7 @@ static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const 
 
 static char *secret_from(struct cfg_reader *r, const config_setting_t *g, const char *name)
 {
-    char *path = cfgr_string(r, g, name, NULL, false);
+    char *path = cfg_read_string(r, g, name, NULL, false);
     char *secret = NULL;
     if (path) {
         secret = read_secret(r, config_setting_get_member(g, name), path);
@@ -89,27 +90,27 @@ static void read_sentinels(struct cfg_reader *r, const config_setting_t *g, stru
 {
     char where[256];
     size_t n = 0;
-    char **list = cfgr_strings(r, g, "sentinels", &n);
+    char **list = cfg_read_strings(r, g, "sentinels", &n);
     const config_setting_t *s = config_setting_get_member(g, "sentinels");
 
     if (list == NULL)
         return;
     if (n == 0 || n > CFG_MAX_SENTINELS)
-        cfgr_error(r, s, "%s: name 1 to %d sentinels (three is usual)", cfgr_path(s, where, sizeof(where)),
+        cfg_read_error(r, s, "%s: name 1 to %d sentinels (three is usual)", cfg_read_path(s, where, sizeof(where)),
                    CFG_MAX_SENTINELS);
     for (size_t i = 0; i < n && i < CFG_MAX_SENTINELS; i++) {
         if (cfg_parse_hostport(list[i], &rd->sentinels[rd->nsentinels]) < 0) {
             const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-            cfgr_error(r, e ? e : s, "%s: \"%s\" is not ADDRESS:PORT (an IP address, IPv6 in "
-                       "brackets; not a host name)", cfgr_path(e ? e : s, where, sizeof(where)), list[i]);
+            cfg_read_error(r, e ? e : s, "%s: \"%s\" is not ADDRESS:PORT (an IP address, IPv6 in "
+                       "brackets; not a host name)", cfg_read_path(e ? e : s, where, sizeof(where)), list[i]);
             continue;
         }
         rd->nsentinels++;
     }
-    cfgr_free_strings(list, n);
-    rd->master_name = cfgr_string(r, g, "master_name", NULL, true);
-    if (rd->master_name && !cfgr_valid_name(rd->master_name))
-        cfgr_error(r, config_setting_get_member(g, "master_name"),
+    cfg_read_free_strings(list, n);
+    rd->master_name = cfg_read_string(r, g, "master_name", NULL, true);
+    if (rd->master_name && !cfg_read_valid_name(rd->master_name))
+        cfg_read_error(r, config_setting_get_member(g, "master_name"),
                    "redis.master_name: use letters, digits, '-', '_' and '.' only");
     /* With sentinels, where Redis is comes from them: a socket or an
      * address given as well would be silently ignored, so say so. */
@@ -117,7 +118,7 @@ static void read_sentinels(struct cfg_reader *r, const config_setting_t *g, stru
     for (const char *const *k = direct; *k; k++) {
         const config_setting_t *d = config_setting_get_member(g, *k);
         if (d)
-            cfgr_error(r, d, "redis.%s: not used with redis.sentinels (the sentinels name the master)", *k);
+            cfg_read_error(r, d, "redis.%s: not used with redis.sentinels (the sentinels name the master)", *k);
     }
 }
 
@@ -127,21 +128,21 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
                                        "password_file", "connect_timeout", "command_timeout",
                                        "sentinels", "master_name", "sentinel_user",
                                        "sentinel_password_file", NULL};
-    const config_setting_t *g = cfgr_group(r, root, "redis");
+    const config_setting_t *g = cfg_read_group(r, root, "redis");
 
     if (g)
-        cfgr_check_keys(r, g, keys);
-    rd->socket = cfgr_string(r, g, "socket", NULL, false);
-    rd->host = cfgr_string(r, g, "host", "127.0.0.1", false);
-    rd->port = (int)cfgr_int(r, g, "port", 6379, 1, 65535);
-    rd->database = (int)cfgr_int(r, g, "database", 0, 0, 1000);
-    rd->prefix = cfgr_string(r, g, "prefix", "mxd", false);
-    rd->user = cfgr_string(r, g, "user", NULL, false);
+        cfg_read_check_keys(r, g, keys);
+    rd->socket = cfg_read_string(r, g, "socket", NULL, false);
+    rd->host = cfg_read_string(r, g, "host", "127.0.0.1", false);
+    rd->port = (int)cfg_read_int(r, g, "port", 6379, 1, 65535);
+    rd->database = (int)cfg_read_int(r, g, "database", 0, 0, 1000);
+    rd->prefix = cfg_read_string(r, g, "prefix", "mxd", false);
+    rd->user = cfg_read_string(r, g, "user", NULL, false);
     rd->password = secret_from(r, g, "password_file");
-    rd->connect_timeout_ms = cfgr_duration(r, g, "connect_timeout", 2000, 100, 60000);
-    rd->command_timeout_ms = cfgr_duration(r, g, "command_timeout", 1000, 100, 60000);
-    if (rd->prefix && !cfgr_valid_name(rd->prefix))
-        cfgr_error(r, config_setting_get_member(g, "prefix"),
+    rd->connect_timeout_ms = cfg_read_duration(r, g, "connect_timeout", 2000, 100, 60000);
+    rd->command_timeout_ms = cfg_read_duration(r, g, "command_timeout", 1000, 100, 60000);
+    if (rd->prefix && !cfg_read_valid_name(rd->prefix))
+        cfg_read_error(r, config_setting_get_member(g, "prefix"),
                    "redis.prefix: use letters, digits, '-', '_' and '.' only");
     if (g && config_setting_get_member(g, "sentinels")) {
         read_sentinels(r, g, rd);
@@ -150,10 +151,10 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
         for (const char *const *k = only; g && *k; k++) {
             const config_setting_t *d = config_setting_get_member(g, *k);
             if (d)
-                cfgr_error(r, d, "redis.%s: only used with redis.sentinels", *k);
+                cfg_read_error(r, d, "redis.%s: only used with redis.sentinels", *k);
         }
     }
-    rd->sentinel_user = cfgr_string(r, g, "sentinel_user", NULL, false);
+    rd->sentinel_user = cfg_read_string(r, g, "sentinel_user", NULL, false);
     rd->sentinel_password = secret_from(r, g, "sentinel_password_file");
 }
 

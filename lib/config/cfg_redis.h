@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cfg_redis - the redis group of mxdetour.conf(5): where Redis is (a socket,
  * an address, or the sentinels that know the current master), how to log in

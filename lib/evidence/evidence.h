@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evidence - what the detectors (log parser, prober, feeds, mxdetourctl)
  * report about one MX address, in the form the rules consume.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * feed - blocklist feeds: files of IPv4 and IPv6 addresses and prefixes that
  * are (or will be) blocked, read into a longest-prefix-match table.

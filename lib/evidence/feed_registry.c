@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * feed_registry - the line reader of lib/feed (see feed.h), named for the
+ * feed_registry - the line reader of lib/evidence/feed (see feed.h), named for the
  * harder of its two formats: a registry line is split into its fields
  * (quotes honoured), its IPS field into prefixes, and the text it keeps is
  * converted from cp1251 to UTF-8 with a table; a plain line is one prefix

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * logparse - see logparse.h for the interface and the lines it reads.
  *

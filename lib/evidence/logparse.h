@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * logparse - turns Postfix log lines into evidence about MX addresses.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * logparse_fields - reads the fields of one Postfix statement for
  * logparse.c: tokens, queue ids, "host[address]", the leading words that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * logparse_int - what logparse.c (per-process slots, events) and
  * logparse_fields.c (reading the fields of one Postfix statement) share,

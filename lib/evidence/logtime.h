@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * logtime - the timestamp at the start of a Postfix log line, for
- * lib/logparse.c and nothing else.
+ * lib/evidence/logparse.c and nothing else.
  *
  * logtime_parse() reads either form logparse.h lists:
  *   Nov 23 11:02:03[.frac]               traditional syslog, local time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * metrics - see metrics.h.  The families are defined in the table below, in
  * the order they are written out; names and units follow Prometheus's

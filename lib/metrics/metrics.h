@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * metrics - mxdetourd's counters, gauges and histograms, and their
  * Prometheus text form (exposition format 0.0.4).
@@ -9,7 +10,7 @@
  * and no event can grow it.  Series that depend on the configuration (one
  * per relay, one per destination) are not kept here: the daemon writes them
  * at scrape time with metrics_family() and metrics_sample(), from the
- * modules' own state (relay/metrics_http.c).
+ * modules' own state (relay/ops/metrics_http.c).
  *
  * Threads: counters, gauges and histograms are C11 atomics (relaxed), so
  * milter threads count as safely as the event loop.  The detour timer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * addrtable - the rules engine's bounded tables; see addrtable.h.
  * The hash is MurmurHash64A (Austin Appleby, public domain) with the seed

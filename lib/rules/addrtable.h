@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * addrtable - the rules engine's two bounded tables: MX addresses, each with
  * its breaker, and recipient domains, each with its MX address list.
- * Internal to lib/rules.c; nothing else should include it.
+ * Internal to lib/rules/rules.c; nothing else should include it.
  *
  * Each table is an intrusive chained hash table with a fixed bucket count
  * (sized from its bound, so chains stay short without rehashing) keyed by a

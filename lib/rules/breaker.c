@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * breaker - the per-address circuit breaker; the state machine is drawn in
  * breaker.h and its defaults are argued in docs/detection.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * breaker - the circuit breaker of one destination MX address.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * breaker_int - what breaker.c (the state machine) and breaker_text.c (the
  * text form, breaker_encode/breaker_decode) share, and nothing else should

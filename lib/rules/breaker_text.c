@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * breaker_text - the text form of a breaker, the value the state store keeps
  * per address: breaker_encode() and breaker_decode(), see breaker.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * outage - the local-outage guard; what it decides is in outage.h, why its
  * defaults are what they are in docs/detection.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * outage - the local-outage guard: tells a dead uplink from blocked
  * destinations.

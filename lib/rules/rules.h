@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rules - the in-memory rules engine: evidence in, detour decisions out.
  * Used by mxdetourd (live) and by "mxdetourctl replay" (over a log's own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rules_int - what the rules engine's files share, and nothing else should
  * use: rules.c (the changing calls), rules_text.c (the explanation

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rules_text - the sentences the rules engine reports and explains with:
  *   detour: protonmail.com (mail.protonmail.ch[185.70.40.101], ...) blocked after 3 connect timeouts in 10m

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rules_view - the read-only side of the rules engine (rules.h): views of
  * one address or domain, walks, explanations and statistics.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sentinel - Redis Sentinel: finding the current master of the site's Redis.
  *
@@ -10,8 +11,8 @@
  *
  * Here: decoding those three answers, each checked for type, size and
  * address syntax (sentinels are outside input), and the blocking question
- * used by mxdetourctl and the tests (lib/store.c).  The daemon asks the same
- * question on its event loop (relay/sentinel_async.h).
+ * used by mxdetourctl and the tests (lib/state/store.c).  The daemon asks the same
+ * question on its event loop (relay/state/sentinel_async.h).
  */
 #ifndef MXD_SENTINEL_H
 #define MXD_SENTINEL_H

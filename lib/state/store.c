@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store - blocking Redis client for mxdetour's state; see store.h.
  * Every reply is checked for type and size before use: Redis is outside input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store - mxdetour's shared state in Redis (blocking client).
  *

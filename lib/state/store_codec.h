@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_codec - Redis replies into the state records of store.h, for the
  * blocking store (lib/state/store.c) and the asynchronous one

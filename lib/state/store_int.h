@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_int - what store.c shares with store_records.c, and nothing else
  * should use: the connection, reply checks and script calls.

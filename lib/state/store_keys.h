@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * store_keys - key names and Lua scripts shared by the blocking store (lib/store.c)
+ * store_keys - key names and Lua scripts shared by the blocking store (lib/state/store.c)
  * and the daemon's asynchronous one.  One definition, so the two never drift.
  */
 #ifndef MXD_STORE_KEYS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_records - manual overrides, destination records and the probe lock;
  * see store.h.  Records are Redis hashes read with HGETALL and checked field

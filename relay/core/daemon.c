@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon - see daemon.h for the life of the process and the module hooks.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * daemon - the life of the mxdetourd process, and the modules that live in it.
  *

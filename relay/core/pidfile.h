@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pidfile - the process id file of mxdetourd, and the lock that keeps a
  * second mxdetourd from starting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * privsep - the daemon's side of the root helper; see privsep.h.
  *

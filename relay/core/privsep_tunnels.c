@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * privsep_tunnels - the kernel-mode tunnels of a configuration, as the
  * root helper serves them; see privsep.h.

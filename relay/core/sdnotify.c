@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdnotify - see sdnotify.h.  The protocol is systemd's own
  * (sd_notify(3), "NOTIFY_SOCKET"): one datagram, no answer.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sdnotify - systemd's readiness notification, without libsystemd.
  *

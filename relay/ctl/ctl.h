@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl - the pieces of mxdetourctl(8): option state shared by the commands,
  * and the commands themselves (ctl_state.c: status, list, block, unblock,

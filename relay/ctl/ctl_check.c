@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_check - `mxdetourctl status --check`: one line and an exit code for
  * Nagios, Icinga and other monitoring-plugin runners.
@@ -8,7 +9,7 @@
  *     MXDETOUR UNKNOWN - cannot read /var/lib/mxdetour/health: ... | ...
  *
  * What it looks at: Redis, which it asks itself (as `status` does), and the
- * daemon's health file (relay/health.h), which says whether mxdetourd runs
+ * daemon's health file (relay/ops/health.h), which says whether mxdetourd runs
  * and what it sees: its Redis link, the local-outage guard, its relays.
  *
  *   CRITICAL  Redis unreachable, from here or from the daemon (no state is

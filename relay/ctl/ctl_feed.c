@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_feed - "mxdetourctl [--json] feed test FILE ADDRESS...": reads a feed
- * file exactly as mxdetourd would (lib/feed; the format is told by its first
+ * file exactly as mxdetourd would (lib/evidence/feed; the format is told by its first
  * line), without the daemon, the configuration or Redis, and prints for
  * each address whether the file lists it, by which line and entry (with the
  * decision, date and body for the registry format), then the bad lines found

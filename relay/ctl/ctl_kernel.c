@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_kernel - `mxdetourctl kernel`: what is in the nftables sets of the
  * kernel-mode tunnels, and why.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_probe - "mxdetourctl probe DOMAIN|ADDRESS": probes the address, or
  * every MX address of the domain, from the direct path now (honouring

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_replay - "mxdetourctl replay LOGFILE [--json]": runs a Postfix log
  * through the daemon's own parser and rules, with the log's own timestamps,

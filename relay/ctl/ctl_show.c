@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_show - "mxdetourctl show DOMAIN|ADDRESS": the state, since when, why,
  * the evidence counts, any manual override, and the route mail takes now.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ctl_state - mxdetourctl's commands over the shared state: status, list,
  * show, block, unblock, clear.  Plain text for people, --json for scripts.

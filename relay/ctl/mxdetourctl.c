@@ -1,7 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mxdetourctl - inspect and steer mxdetour's shared state.  See
  * mxdetourctl(8).  This file parses the command line and dispatches; the
- * commands live in ctl_state.c.
+ * commands live in one file per group, all in relay/ctl: ctl_state.c
+ * (status, list, block, unblock, clear), ctl_show.c (show), ctl_replay.c
+ * (replay), ctl_probe.c (probe), ctl_feed.c (feed test), ctl_kernel.c
+ * (kernel) and ctl_check.c (status --check).
  */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine - see engine.h.  This file: evidence in (log, probes, feeds, the
  * shared state), rules events, manual overrides and the module's hooks;
@@ -161,10 +162,10 @@ static void on_probe_result(const struct netaddr *addr, const char *host,
         return;
     if (probe_is_success(r->kind)) {
         rules_success(eng.rules, addr, host, NULL, SRC_PROBE, now);
-        astore_record(text, host, ASTORE_SUCCESS, FAIL_NONE, SRC_PROBE, &p, now, BREAKER_DIRECT, 0, NULL);
+        store_async_record(text, host, ASTORE_SUCCESS, FAIL_NONE, SRC_PROBE, &p, now, BREAKER_DIRECT, 0, NULL);
     } else if (probe_fail_kind(r->kind) != FAIL_NONE) {
         rules_failure(eng.rules, addr, host, NULL, probe_fail_kind(r->kind), SRC_PROBE, now);
-        astore_record(text, host, ASTORE_FAILURE, probe_fail_kind(r->kind), SRC_PROBE, &p, now,
+        store_async_record(text, host, ASTORE_FAILURE, probe_fail_kind(r->kind), SRC_PROBE, &p, now,
                       BREAKER_DIRECT, 0, NULL);
     }
 }
@@ -190,7 +191,7 @@ static void on_change(const struct rules_change *c, void *arg)
             struct breaker_params p;
             uint64_t now = clock_now_ms(), window = eng.d->cfg->outage.window_ms;
             params_for(c->addr, c->host, NULL, &p, NULL);
-            astore_record(buf, c->host, ASTORE_UNDO_TRIP, FAIL_NONE, SRC_LOG, &p, now,
+            store_async_record(buf, c->host, ASTORE_UNDO_TRIP, FAIL_NONE, SRC_LOG, &p, now,
                           BREAKER_DIRECT, now > window ? now - window : 0, c->reason);
         }
         break;
@@ -229,7 +230,7 @@ static int params_for(const struct netaddr *addr, const char *host, const char *
 /* ---- Evidence ---- */
 
 static void record(const struct netaddr *addr, const char *host, const char *domain,
-                   enum astore_op op, enum fail_kind kind, uint64_t t)
+                   enum store_async_op op, enum fail_kind kind, uint64_t t)
 {
     struct breaker_params p;
     char text[NETADDR_STRLEN];
@@ -243,7 +244,7 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     else
         rules_success(eng.rules, addr, host, domain, SRC_LOG, t);
     if (!rules_outage(eng.rules) || !outage_active(rules_outage(eng.rules)))
-        astore_record(netaddr_format(addr, text, sizeof(text)), host, op, kind, SRC_LOG, &p, t,
+        store_async_record(netaddr_format(addr, text, sizeof(text)), host, op, kind, SRC_LOG, &p, t,
                       BREAKER_DIRECT, 0, NULL);
 }
 
@@ -419,8 +420,8 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up DNS resolution and probes");
         return -1;
     }
-    struct astore_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_domain = on_domain, .on_up = engine_on_store_up};
-    if (astore_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
+    struct store_async_callbacks cb = {.on_addr = on_addr, .on_manual = on_manual, .on_domain = on_domain, .on_up = engine_on_store_up};
+    if (store_async_start(d->base, &cfg->redis, cfg->site, &cb) < 0)
         return -1;
     feedpolicy_start(eng.rules, cfg);
     if (feedset_start(d->base, cfg, on_feeds_changed, NULL) < 0) {
@@ -450,7 +451,7 @@ static void engine_stop(struct daemon *d)
     relayhealth_stop();
     if (eng.dns)
         mxresolve_free(eng.dns);
-    astore_stop();
+    store_async_stop();
     routeview_stop();
     if (eng.parser)
         logparse_free(eng.parser);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine - mxdetourd's decisions: evidence in, routes out.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine_int - what engine.c (evidence, rules events, manual overrides, the
  * module) and engine_routes.c (routes, the milter's view, re-publishing)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * engine_routes - the engine's routes: where mail for a domain goes now
  * (engine_route), what the milter's threads are shown (the route view, held
@@ -175,9 +176,9 @@ void engine_reroute(const char *domain)
         }
     }
     if (restoring)
-        astore_domain_restore(&rec);
+        store_async_domain_restore(&rec);
     else
-        astore_domain_put(&rec);
+        store_async_domain_put(&rec);
     /* A new detour is shown to the milter only once Postfix has it
      * (engine_on_route_live), so that mail it accepts is never routed the old way;
      * everything else is shown at once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * feedpolicy - see feedpolicy.h.
  */
@@ -15,7 +16,7 @@
 #include "recheck.h"
 #include "store_async.h"
 
-#define MOD "feed"
+#define MOD "feedpolicy"
 
 enum fp_state {
     FP_PROBING,         /* trust probe: a probe is asked for */
@@ -119,7 +120,7 @@ static void publish(const struct memo *m, const struct feedset_match *mt, const 
     snprintf(f.decision, sizeof(f.decision), "%s", mt->hit.decision);
     snprintf(f.date, sizeof(f.date), "%s", mt->hit.date);
     snprintf(f.action, sizeof(f.action), "%s", action);
-    astore_feed_put(&f);
+    store_async_feed_put(&f);
 }
 
 /* Moves the local breaker and, like any evidence, the shared record. */
@@ -130,7 +131,7 @@ static void force(const struct memo *m, enum breaker_state st, const char *reaso
     const struct breaker_params *p = cfg_detect_for(fp.cfg, NULL);
     const char *host = m->host[0] ? m->host : NULL;
     rules_force(fp.rules, &m->addr, st, SRC_FEED, reason, until, now);
-    astore_record(netaddr_format(&m->addr, text, sizeof(text)), host, ASTORE_FORCE, FAIL_NONE,
+    store_async_record(netaddr_format(&m->addr, text, sizeof(text)), host, ASTORE_FORCE, FAIL_NONE,
                   SRC_FEED, p, now, st, until, reason);
 }
 
@@ -220,7 +221,7 @@ int feedpolicy_seen(const struct netaddr *addr, const char *host, uint64_t now)
         if (m) {
             char text[NETADDR_STRLEN];
             release(m, "no longer listed by any feed", now);
-            astore_feed_del(netaddr_format(addr, text, sizeof(text)));
+            store_async_feed_del(netaddr_format(addr, text, sizeof(text)));
             memo_remove(m);
         }
         return 0;

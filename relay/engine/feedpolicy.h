@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * feedpolicy - what a feed's listing does to an MX address (docs/feeds.md).
  *

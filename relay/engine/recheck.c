@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * recheck - see recheck.h.
  */
@@ -14,7 +15,7 @@
 #include "recheck.h"
 #include "store_async.h"
 
-#define MOD "probe"
+#define MOD "recheck"
 #define SLOTS 16384             /* last-probe times, direct-mapped by address */
 
 struct slot {
@@ -99,7 +100,7 @@ static void start_probe(const struct netaddr *addr, const char *host, uint64_t n
     rc.jobs = j;
     j->addr = *addr;
     snprintf(j->host, sizeof(j->host), "%s", host ? host : "");
-    astore_lock_probe(netaddr_format(addr, text, sizeof(text)),
+    store_async_lock_probe(netaddr_format(addr, text, sizeof(text)),
                       rc.cfg.timeout_ms + rc.cfg.jitter_ms + 5000, on_lock, j);
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * recheck - decides when mxdetourd probes an MX address on the direct path,
  * takes the site's probe lock, runs the probe and hands the result back.
@@ -12,7 +13,7 @@
  * DETOURED addresses in their cool-down are left alone.
  *
  * Within a site one daemon probes an address at a time: the probe runs only
- * when astore_lock_probe() grants the lock (or Redis is down).  Results of
+ * when store_async_lock_probe() grants the lock (or Redis is down).  Results of
  * the other daemons' probes arrive through Redis like any evidence.
  *
  * One instance (file-static), on the daemon's loop.

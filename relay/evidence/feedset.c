@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * feedset - see feedset.h.
  */
@@ -16,7 +17,7 @@
 #include "metrics.h"
 #include "msg.h"
 
-#define MOD "feed"
+#define MOD "feedset"
 #define MAX_FEEDS 32
 
 struct slot {

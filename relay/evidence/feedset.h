@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * feedset - the block-list feeds mxdetourd holds in force (docs/feeds.md).
  *
@@ -6,7 +7,7 @@
  * feed_check (10 s); a new version is read on a worker thread, because a
  * million-line registry dump takes about a second and the loop must not
  * stop for it, and swapped in on the loop once it loaded cleanly.  A version
- * that is refused (lib/feed.h: unreadable, empty, truncated) leaves the
+ * that is refused (lib/evidence/feed.h: unreadable, empty, truncated) leaves the
  * previous one in force and is not read again until the file changes.
  * After every swap on_change is called, so the caller can look at the
  * addresses it knows again.

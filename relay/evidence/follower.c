@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * follower - see follower.h for the sources, the position file and the
  * guarantees.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * follower - follows a log as "tail -F" does and hands over complete lines.
  *

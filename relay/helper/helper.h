@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * helper - the root helper's work, apart from its main loop
  * (mxdetour-helper.c), so tests can call it in-process.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * helper_kernel - the helper's side of the kernel requests (privsep_msg.h):
  * every field checked, then kernelnft does the work.

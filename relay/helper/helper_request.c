@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * helper_request - one request to the root helper, checked and carried
  * out; see helper.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelnft - the kernel's side of the per-address detour (docs/kernel.md):
  * the nftables table "inet mxdetour" and the policy routing of each tunnel

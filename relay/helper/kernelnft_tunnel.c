@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelnft_tunnel - a kernel-mode tunnel as one line of text and back;
  * see kernelnft.h.  The helper parses what mxdetourd wrote, so the parser

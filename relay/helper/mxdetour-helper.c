@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mxdetour-helper - the root helper of mxdetourd: the one process that
  * keeps root, doing exactly what the typed requests of privsep_msg.h name

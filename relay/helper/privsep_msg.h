@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * privsep_msg - the messages between mxdetourd and its root helper,
  * mxdetour-helper (relay/helper/mxdetour-helper.c; the daemon's side is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelconfirm - what Redis says of every address, for the kernel-mode
  * publisher (kernelpub.c): the detoured breakers and the manual overrides

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelpub - see kernelpub.h.
  *
@@ -28,7 +29,7 @@
 #include "relayhealth.h"
 #include "store.h"
 
-#define MOD "kernel"
+#define MOD "kernelpub"
 #define WINDOW 8                /* requests in flight, below privsep's limit */
 #define NOT_IN_ROUND (-2)
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelpub - the route publisher of tunnel relays in mode "kernel": blocked
  * MX addresses go into the tunnel's nftables set, so every domain on them,
@@ -21,7 +22,7 @@
  * Fail-static.  The sets outlive mxdetourd.  At start the module reads the
  * blocked addresses from Redis (the blocking store, bounded by
  * redis.connect_timeout and command_timeout), or, with Redis down, from its
- * last known state (relay/kernelstate.h, rewritten after every change),
+ * last known state (relay/kernel/kernelstate.h, rewritten after every change),
  * and makes each set exactly what it should be in one transaction: no
  * address that stays blocked ever leaves the set meanwhile.  Addresses
  * taken from the state file are confirmed or removed when Redis answers.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelpub_check - what a kernel-mode tunnel needs from the host, checked
  * at start and by `mxdetourd -t` (kernelpub.h).
@@ -21,7 +22,7 @@
 #include "msg.h"
 #include "privsep.h"
 
-#define MOD "kernel"
+#define MOD "kernelpub"
 
 static int read_int(const char *path)
 {

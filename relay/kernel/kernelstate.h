@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kernelstate - mxdetourd's last known state of the kernel-mode tunnel
  * sets, STATE_DIR/kernel.state: one line "ADDRESS TUNNEL WHY" per address

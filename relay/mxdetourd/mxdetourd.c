@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mxdetourd - the mxdetour daemon: options, configuration check, and the
  * list of modules; the life of the process is in daemon.c.
@@ -41,7 +42,9 @@
 
 /*
  * The modules, in start order: a module comes after the modules it calls,
- * so the state store opens first and the milter last; stop runs backwards.
+ * so the root helper starts first (while the process is still root and has
+ * read nothing from outside) and the milter last; stop runs backwards.
+ * The engine opens the Redis link, the log followers and the probes.
  */
 static const struct daemon_module *const modules[] = {
     &privsep_module,            /* the root helper: postfix reload and kernel-mode nftables/routes */

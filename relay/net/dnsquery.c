@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * dnsquery - c-ares on libevent, and the answers mxresolve reads; see
  * dnsquery.h.
@@ -24,7 +25,7 @@
 #include "dnsquery.h"
 #include "msg.h"
 
-#define MOD "dns"
+#define MOD "mxresolve"
 #define DEFAULT_TIMEOUT_MS 2000
 #define DEFAULT_TRIES 2
 

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * dnsquery - relay/mxresolve.c's DNS plumbing, and nothing else's: a c-ares
+ * dnsquery - relay/net/mxresolve.c's DNS plumbing, and nothing else's: a c-ares
  * channel driven by a libevent event_base, and the parsers of the answers
  * mxresolve asks for (MX, A, AAAA).
  *

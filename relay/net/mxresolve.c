@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mxresolve - see mxresolve.h for what a lookup returns and how long it is
  * kept.
@@ -34,7 +35,7 @@
 #include "msg.h"
 #include "mxresolve.h"
 
-#define MOD "dns"
+#define MOD "mxresolve"
 
 struct work {
     unsigned outstanding;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mxresolve - asynchronous MX resolution: a domain's MX hosts and their
  * addresses, the way Postfix's smtp client would try them.
@@ -41,7 +42,7 @@
  * not free the resolver.  mxresolve_free() drops every lookup without
  * calling its callbacks.
  *
- * Diagnostics: msg_warn("dns") for a resolver that cannot start and for
+ * Diagnostics: msg_warn("mxresolve") for a resolver that cannot start and for
  * malformed answers, msg_debug for each lookup.
  */
 #ifndef MXD_MXRESOLVE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * prober - see prober.h for what a probe does and what its results mean.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * prober - active SMTP greeting probes on the direct path.
  *
@@ -39,7 +40,7 @@
  * probes, but must not free the prober.  prober_free() (and
  * prober_cancel_all()) drop every probe without calling its callbacks.
  *
- * Diagnostics: msg_warn("probe") for local errors and a full queue,
+ * Diagnostics: msg_warn("prober") for local errors and a full queue,
  * msg_debug for each result.
  */
 #ifndef MXD_PROBER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * prober_conn - one probe's connection, for prober.c: a non-blocking
  * connect from the configured source, the greeting read into a bounded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * prober_int - what prober.c (the queue, concurrency, the public calls) and
  * prober_conn.c (one probe's connection: connect, read the greeting,
@@ -12,7 +13,7 @@
 #include "msg.h"
 #include "prober.h"
 
-#define PROBER_MOD "probe"
+#define PROBER_MOD "prober"
 
 enum probe_state { ST_JITTER, ST_QUEUED, ST_CONNECTING, ST_READING };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * health - see health.h.
  */
@@ -74,11 +75,11 @@ static void put_text(FILE *fp, const char *s)
  * that has never reached Redis after that is "down" like one that lost it. */
 static const char *redis_state(void)
 {
-    struct astore_stats st;
+    struct store_async_stats st;
     const struct cfg_redis *rc = &hl.d->cfg->redis;
-    if (astore_is_up())
+    if (store_async_is_up())
         return "up";
-    astore_get_stats(&st);
+    store_async_get_stats(&st);
     if (st.reconnects == 0
         && clock_mono_ms() - hl.started_ms < rc->connect_timeout_ms + rc->command_timeout_ms + 5000)
         return "connecting";

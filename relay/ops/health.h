@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * health - how this mxdetourd is doing, for `mxdetourctl status --check`
  * and the metrics gauges.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * metrics_http - the daemon module that serves GET /metrics in Prometheus's
  * text format (0.0.4) on metrics.listen, with libevent's HTTP server.
@@ -10,7 +11,7 @@
  * request.  libevent 2.1 cannot cap the number of connections: bind a
  * loopback or management address (docs/metrics.md).
  *
- * A scrape writes the registry (lib/metrics.h) and then the series that
+ * A scrape writes the registry (lib/metrics/metrics.h) and then the series that
  * depend on the configuration or live in other modules: relay health,
  * relays up per destination, the Redis link's counters, the kick's counters
  * and the routes in force.  It runs on the loop, so it reads those modules
@@ -41,13 +42,13 @@
 #include "routes.h"
 #include "store_async.h"
 
-#define MOD "metrics"
+#define MOD "metrics_http"
 #define METRICS_MAX_HEADERS 8192
 #define METRICS_MAX_BODY 1024
 #define METRICS_TIMEOUT_S 10
 #define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-_Static_assert(PROBE_KIND_COUNT == 7, "mxdetour_probes_total lists seven results (lib/metrics.c)");
+_Static_assert(PROBE_KIND_COUNT == 7, "mxdetour_probes_total lists seven results (lib/metrics/metrics.c)");
 
 static struct {
     struct daemon *d;
@@ -70,7 +71,7 @@ static void gauge(struct metrics_buf *b, const char *name, const char *help, dou
 /* The series that are not in the registry. */
 static void render_daemon(struct metrics_buf *b, const struct cfg *cfg)
 {
-    struct astore_stats as;
+    struct store_async_stats as;
     const struct kick_stats *ks = kick_stats();
 
     metrics_family(b, "mxdetour_relay_up", "gauge",
@@ -94,9 +95,9 @@ static void render_daemon(struct metrics_buf *b, const struct cfg *cfg)
     gauge(b, "mxdetour_routes", "Detour routes in the transport table Postfix reads.",
           (double)routes_count());
 
-    astore_get_stats(&as);
+    store_async_get_stats(&as);
     gauge(b, "mxdetour_redis_up", "1 while the daemon is connected to Redis, else 0.",
-          astore_is_up() ? 1 : 0);
+          store_async_is_up() ? 1 : 0);
     counter(b, "mxdetour_redis_connects_total",
             "Connections to Redis made, the first included: more than one means reconnects.",
             (double)as.reconnects);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * metrics_http - the Prometheus endpoint of mxdetourd (GET /metrics on
  * metrics.listen; off without it).  See metrics_http.c for its limits and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kick - finds the deferred mail of domains whose route changed and asks
  * Postfix to retry it now; see kick.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * kick - schedules deferred mail again when the route of its domain changed.
  *

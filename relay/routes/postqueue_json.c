@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * postqueue_json - one `postqueue -j` line; see postqueue_json.h.
  *

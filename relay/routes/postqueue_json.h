@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * postqueue_json - a strict, bounded parser for one line of `postqueue -j`.
  *

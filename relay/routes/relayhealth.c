@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * relayhealth - see relayhealth.h.
  */
@@ -16,7 +17,7 @@
 #include "prober.h"
 #include "relayhealth.h"
 
-#define MOD "relay"
+#define MOD "relayhealth"
 #define MAX_RELAYS 64
 
 struct relay_state {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * routes - the route publisher: the routes the engine wants, in Postfix.
  *

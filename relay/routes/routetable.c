@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * routetable - atomic publication of routes as a Postfix table; see
  * routetable.h for the steps and what each failure leaves behind.
@@ -24,7 +25,7 @@
 #include "routetable.h"
 #include "spawn.h"
 
-#define MOD "routes"
+#define MOD "routetable"
 #define MAX_FILE (64u << 20)    /* a table source larger than this is not ours */
 
 static int check_domain(const char *d, char *err, size_t errlen)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * routetable - publishes routes as a Postfix lookup table file, fail-static.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * routeview - the engine's routing answers, readable from any thread.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * sentinel_async - see sentinel_async.h.
  *
@@ -20,7 +21,7 @@
 #include "sentinel.h"
 #include "sentinel_async.h"
 
-#define MOD "store"
+#define MOD "sentinel_async"
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
 

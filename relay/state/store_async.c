@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async - see store_async.h.
  *
@@ -33,12 +34,12 @@
 #include "store_codec.h"
 #include "store_keys.h"
 
-#define MOD "store"
+#define MOD "store_async"
 #define CAS_TRIES 16
 #define BACKOFF_MIN_MS 250
 #define BACKOFF_MAX_MS 30000
 
-struct astore_state astore;         /* the module; see store_async_int.h */
+struct store_async_state astore;         /* the module; see store_async_int.h */
 
 static void flush(struct entry *e);
 
@@ -50,7 +51,7 @@ static unsigned hash(const char *s)
     return h % BUCKETS;
 }
 
-struct entry *astore_lookup(const char *addr, int create)
+struct entry *store_async_lookup(const char *addr, int create)
 {
     unsigned h = hash(addr);
     for (struct entry *e = astore.table[h]; e; e = e->next)
@@ -84,7 +85,7 @@ room:;
     return e;
 }
 
-int astore_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv)
+int store_async_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc, const char **argv)
 {
     if (ac == NULL)
         return -1;
@@ -98,7 +99,7 @@ int astore_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int 
 }
 
 /* Every reply on cmd passes here first: it feeds the watchdog. */
-redisReply *astore_took(void *reply)
+redisReply *store_async_took(void *reply)
 {
     if (astore.outstanding > 0)
         astore.outstanding--;
@@ -162,7 +163,7 @@ static void send_cas(struct entry *e, int use_eval)
     const char *argv[13] = {use_eval ? "EVAL" : "EVALSHA",
                             use_eval ? store_script_text[SCRIPT_ADDR_CAS] : astore.sha[SCRIPT_ADDR_CAS], "3"};
     memcpy(argv + 3, a.argv, sizeof(a.argv));
-    if (astore_send_cmd(astore.cmd, cas_reply, e, 13, argv) == 0)
+    if (store_async_send_cmd(astore.cmd, cas_reply, e, 13, argv) == 0)
         e->inflight = 1;
 }
 
@@ -187,7 +188,7 @@ static void retire_sent(struct entry *e)
 static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct entry *e = priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     struct store_addr cur;
     (void)ac;
 
@@ -227,7 +228,7 @@ static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
 static void read_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct entry *e = priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     struct store_addr a;
     (void)ac;
 
@@ -262,13 +263,13 @@ static void read_reply(redisAsyncContext *ac, void *reply, void *priv)
     flush(e);
 }
 
-void astore_send_read(struct entry *e)
+void store_async_send_read(struct entry *e)
 {
     char key[256];
     if (store_key(key, sizeof(key), astore.prefix, "addr", e->addr) == NULL)
         return;
     const char *argv[] = {"HMGET", key, "v", "b", "host", "updated"};
-    if (astore_send_cmd(astore.cmd, read_reply, e, 6, argv) == 0)
+    if (store_async_send_cmd(astore.cmd, read_reply, e, 6, argv) == 0)
         e->inflight = 1;
 }
 
@@ -277,16 +278,16 @@ static void flush(struct entry *e)
     if (!astore.up || e->inflight || e->nops == 0)
         return;
     if (!e->have_auth)
-        astore_send_read(e);
+        store_async_send_read(e);
     else
         send_cas(e, 0);
 }
 
-void astore_record(const char *addr, const char *host, enum astore_op type, enum fail_kind kind,
+void store_async_record(const char *addr, const char *host, enum store_async_op type, enum fail_kind kind,
                    enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
                    enum breaker_state state, uint64_t until_ms, const char *reason)
 {
-    struct entry *e = astore_lookup(addr, 1);
+    struct entry *e = store_async_lookup(addr, 1);
     if (e == NULL) {
         astore.stats.dropped++;
         return;
@@ -344,7 +345,7 @@ static void drop_connections(void)
         redisAsyncFree(s);
 }
 
-void astore_went_down(const char *why)
+void store_async_went_down(const char *why)
 {
     int was_up = astore.up;
     astore.up = 0;
@@ -373,7 +374,7 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
     else
         astore.sub = NULL;
     if (!astore.stopping)
-        astore_went_down(buf);
+        store_async_went_down(buf);
 }
 
 /* On failure hiredis frees ac after this returns, without on_disconnect. */
@@ -388,19 +389,19 @@ static void on_connect(const redisAsyncContext *ac, int status)
     else
         astore.sub = NULL;
     if (!astore.stopping)
-        astore_went_down(buf);
+        store_async_went_down(buf);
 }
 
 static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     long idx = (long)(intptr_t)priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     (void)ac;
 
     if (r == NULL || astore.stopping)
         return;
     if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-        astore_went_down("SCRIPT LOAD failed");
+        store_async_went_down("SCRIPT LOAD failed");
         return;
     }
     memcpy(astore.sha[idx], r->str, 40);
@@ -420,14 +421,14 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
         }
         if (astore.cb.on_up)
             astore.cb.on_up(astore.cb.arg);
-        astore_resync();
+        store_async_resync();
         /* Records we know are read first (and put back if lost), then our
          * queued evidence is applied to them. */
         for (unsigned b = 0; b < BUCKETS; b++)
             for (struct entry *e = astore.table[b]; e; e = e->next) {
                 if (e->have_auth && e->version > 0 && !e->inflight) {
                     e->restore = 1;
-                    astore_send_read(e);
+                    store_async_send_read(e);
                 } else {
                     flush(e);
                 }
@@ -435,25 +436,25 @@ static void script_reply(redisAsyncContext *ac, void *reply, void *priv)
     }
 }
 
-void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
+void store_async_ignore_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     (void)priv;
-    astore_took(reply);
+    store_async_took(reply);
 }
 
 static void auth_and_select(redisAsyncContext *ac)
 {
-    redisCallbackFn *fn = ac == astore.cmd ? astore_ignore_reply : NULL;
+    redisCallbackFn *fn = ac == astore.cmd ? store_async_ignore_reply : NULL;
     if (astore.rc.password) {
         const char *argv[] = {"AUTH", astore.rc.user ? astore.rc.user : astore.rc.password, astore.rc.password};
-        astore_send_cmd(ac, fn, NULL, astore.rc.user ? 3 : 2, argv);
+        store_async_send_cmd(ac, fn, NULL, astore.rc.user ? 3 : 2, argv);
     }
     if (astore.rc.database) {
         char db[16];
         snprintf(db, sizeof(db), "%d", astore.rc.database);
         const char *argv[] = {"SELECT", db};
-        astore_send_cmd(ac, fn, NULL, 2, argv);
+        store_async_send_cmd(ac, fn, NULL, 2, argv);
     }
 }
 
@@ -477,13 +478,13 @@ static redisAsyncContext *open_one(void)
     return ac;
 }
 
-void astore_connect(void)
+void store_async_connect(void)
 {
     if (astore.cmd || astore.sub)
         return;                     /* connected or connecting already */
     if (astore.rc.nsentinels) {
         if (!astore.have_master) {  /* ask the sentinels; they call us back */
-            astore_find_master();
+            store_async_find_master();
             return;
         }
         astore.have_master = 0;     /* after a loss, ask again */
@@ -500,14 +501,14 @@ void astore_connect(void)
     auth_and_select(astore.cmd);
     auth_and_select(astore.sub);
     if (astore.rc.nsentinels)
-        astore_check_role();        /* before the scripts: up only on a master */
+        store_async_check_role();        /* before the scripts: up only on a master */
     char chan[200];
     store_key(chan, sizeof(chan), astore.prefix, "changes", NULL);
     const char *argv[] = {"SUBSCRIBE", chan};
-    redisAsyncCommandArgv(astore.sub, astore_change_message, NULL, 2, argv, NULL);
+    redisAsyncCommandArgv(astore.sub, store_async_change_message, NULL, 2, argv, NULL);
     for (long i = 0; i < SCRIPT_COUNT; i++) {
         const char *sargv[] = {"SCRIPT", "LOAD", store_script_text[i]};
-        astore_send_cmd(astore.cmd, script_reply, (void *)(intptr_t)i, 3, sargv);
+        store_async_send_cmd(astore.cmd, script_reply, (void *)(intptr_t)i, 3, sargv);
     }
 }
 
@@ -516,7 +517,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)arg;
-    astore_connect();
+    store_async_connect();
 }
 
 /* Drops a connection whose commands hang, or that never finishes connecting. */
@@ -527,11 +528,11 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     uint64_t limit = astore.rc.command_timeout_ms + (astore.up ? 0 : astore.rc.connect_timeout_ms);
     if (astore.cmd && astore.outstanding > 0 && clock_mono_ms() - astore.last_reply_ms > limit)
-        astore_went_down("command timed out");
+        store_async_went_down("command timed out");
 }
 
-int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
-                 const struct astore_callbacks *cb)
+int store_async_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
+                 const struct store_async_callbacks *cb)
 {
     memset(&astore, 0, sizeof(astore));
     astore.base = base;
@@ -553,17 +554,17 @@ int astore_start(struct event_base *base, const struct cfg_redis *rc, const char
     struct timeval second = {1, 0};
     if (astore.retry == NULL || astore.watchdog == NULL || evtimer_add(astore.watchdog, &second) < 0)
         return -1;
-    if (astore.rc.nsentinels && astore_ha_start() < 0)
+    if (astore.rc.nsentinels && store_async_ha_start() < 0)
         return -1;
-    astore_connect();
+    store_async_connect();
     return 0;
 }
 
-void astore_stop(void)
+void store_async_stop(void)
 {
     astore.stopping = 1;
     if (astore.rc.nsentinels)
-        astore_ha_stop();
+        store_async_ha_stop();
     drop_connections();
     if (astore.retry)
         event_free(astore.retry);
@@ -585,12 +586,12 @@ void astore_stop(void)
     memset(&astore, 0, sizeof(astore));
 }
 
-int astore_is_up(void)
+int store_async_is_up(void)
 {
     return astore.up;
 }
 
-void astore_get_stats(struct astore_stats *s)
+void store_async_get_stats(struct store_async_stats *s)
 {
     *s = astore.stats;
     s->pending = 0;

@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async - mxdetourd's non-blocking link to the shared state in Redis.
  *
- * The same keys and scripts as the blocking store (lib/store.h), on the
+ * The same keys and scripts as the blocking store (lib/state/store.h), on the
  * daemon's event loop through hiredis's libevent adapter.  Nothing here ever
  * blocks: connecting, commands and the change-channel subscription are all
  * callbacks, and a watchdog drops a connection whose commands take longer than
  * redis.command_timeout.
  *
- * Evidence.  astore_record() queues one piece of evidence for an address and
+ * Evidence.  store_async_record() queues one piece of evidence for an address and
  * returns at once.  The queue is written with the compare-and-set script: the
  * evidence is applied, with the breaker functions, to the latest record Redis
  * holds, so what several MTAs learn at once adds up.  While Redis is down the
@@ -35,7 +36,7 @@
  * this blocks the loop.
  *
  * One instance per process (file-static state, like Postfix's modules); runs
- * on the event_base given to astore_start(), in the main thread only.
+ * on the event_base given to store_async_start(), in the main thread only.
  */
 #ifndef MXD_STORE_ASYNC_H
 #define MXD_STORE_ASYNC_H
@@ -51,7 +52,7 @@ struct event_base;
 #define ASTORE_MAX_OPS 32
 #define ASTORE_MAX_ADDRS 16384
 
-struct astore_callbacks {
+struct store_async_callbacks {
     void (*on_addr)(const struct store_addr *a, void *arg);
     void (*on_manual)(const char *name, const struct store_manual *m, void *arg);
     /* a destination record another MTA (or this one) wrote: its MX hosts */
@@ -62,7 +63,7 @@ struct astore_callbacks {
 };
 
 /* What mxdetourctl status and the metrics report. */
-struct astore_stats {
+struct store_async_stats {
     unsigned long writes;           /* CAS writes that landed */
     unsigned long conflicts;        /* CAS retries after another writer */
     unsigned long dropped;          /* evidence dropped: queue full or rejected */
@@ -75,37 +76,37 @@ struct astore_stats {
  * goes DIRECT only if it is DETOURED by log evidence since until_ms (the
  * outage window's start), so an older trip, another MTA's lesson from
  * before the outage, stays. */
-enum astore_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE, ASTORE_UNDO_TRIP };
+enum store_async_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE, ASTORE_UNDO_TRIP };
 
-int astore_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
-                 const struct astore_callbacks *cb);
-void astore_stop(void);
-int astore_is_up(void);
+int store_async_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
+                 const struct store_async_callbacks *cb);
+void store_async_stop(void);
+int store_async_is_up(void);
 
 /* Queues evidence about addr.  kind is used by ASTORE_FAILURE; state,
  * until_ms and reason by ASTORE_FORCE (until_ms and reason by ASTORE_UNDO_TRIP).  p are the detection parameters of
  * the destination the evidence came with. */
-void astore_record(const char *addr, const char *host, enum astore_op op, enum fail_kind kind,
+void store_async_record(const char *addr, const char *host, enum store_async_op op, enum fail_kind kind,
                    enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
                    enum breaker_state state, uint64_t until_ms, const char *reason);
 
 /* Writes a destination record, fire and forget (it is derived data). */
-void astore_domain_put(const struct store_domain *d);
+void store_async_domain_put(const struct store_domain *d);
 /* The same, but only when Redis has no record of d->domain: after a
  * reconnection (on_up), to put back what a failover lost. */
-void astore_domain_restore(const struct store_domain *d);
+void store_async_domain_restore(const struct store_domain *d);
 
 /* The site's probe lock for addr (SET NX PX): fn(1) when this daemon may
  * probe, fn(0) when another holds it.  With Redis down, fn(1): probing
  * locally is the safe side.  fn is always called from the loop, later. */
-typedef void (*astore_lock_fn)(int taken, void *arg);
-void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, void *arg);
+typedef void (*store_async_lock_fn)(int taken, void *arg);
+void store_async_lock_probe(const char *addr, uint64_t ttl_ms, store_async_lock_fn fn, void *arg);
 
-void astore_get_stats(struct astore_stats *s);
+void store_async_get_stats(struct store_async_stats *s);
 
 /* store_async_feed.c: a feed record (store.h), written or removed, fire and
  * forget. */
-void astore_feed_put(const struct store_feed *f);
-void astore_feed_del(const char *addr);
+void store_async_feed_put(const struct store_feed *f);
+void store_async_feed_del(const char *addr);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async_dom - destination records on the asynchronous store (see
  * store_async.h): written fire and forget, since they are derived data the
@@ -19,9 +20,9 @@
 #include "store_codec.h"
 #include "store_keys.h"
 
-#define MOD "store"
+#define MOD "store_async"
 
-void astore_domain_put(const struct store_domain *d)
+void store_async_domain_put(const struct store_domain *d)
 {
     char key[320], index[200], chan[200], now[24], ttl[24], since[24];
     if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "dom", d->domain))
@@ -34,7 +35,7 @@ void astore_domain_put(const struct store_domain *d)
     const char *argv[] = {"EVAL", store_script_text[SCRIPT_DOM_PUT], "3", key, index, chan,
                           d->domain, now, ttl, "mx", d->mx, "state", d->state, "via", d->via,
                           "reason", d->reason, "since", since, "updated", now};
-    astore_send_cmd(astore.cmd, astore_ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
+    store_async_send_cmd(astore.cmd, store_async_ignore_reply, NULL, (int)(sizeof(argv) / sizeof(argv[0])), argv);
 }
 
 /* EXISTS, then the write: a destination record is put back only where the
@@ -42,18 +43,18 @@ void astore_domain_put(const struct store_domain *d)
 static void exists_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct store_domain *d = priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     (void)ac;
 
     if (r && !astore.stopping && r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
         msg_limited(&astore.restore_dom_lim, 10000, MOD, "redis has lost the record of destination %s "
                     "(a failover or a restart); writing back this daemon's view", d->domain);
-        astore_domain_put(d);
+        store_async_domain_put(d);
     }
     free(d);
 }
 
-void astore_domain_restore(const struct store_domain *d)
+void store_async_domain_restore(const struct store_domain *d)
 {
     char key[320];
     struct store_domain *copy;
@@ -63,14 +64,14 @@ void astore_domain_restore(const struct store_domain *d)
         return;
     *copy = *d;
     const char *argv[] = {"EXISTS", key};
-    if (astore_send_cmd(astore.cmd, exists_reply, copy, 2, argv) < 0)
+    if (store_async_send_cmd(astore.cmd, exists_reply, copy, 2, argv) < 0)
         free(copy);
 }
 
 static void domain_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     char *domain = priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     struct store_domain d;
     (void)ac;
 
@@ -86,7 +87,7 @@ static void domain_reply(redisAsyncContext *ac, void *reply, void *priv)
     free(domain);
 }
 
-void astore_refresh_domain(const char *domain)
+void store_async_refresh_domain(const char *domain)
 {
     char key[320];
     char *copy;
@@ -94,6 +95,6 @@ void astore_refresh_domain(const char *domain)
         || (copy = strdup(domain)) == NULL)
         return;
     const char *argv[] = {"HGETALL", key};
-    if (astore_send_cmd(astore.cmd, domain_reply, copy, 2, argv) < 0)
+    if (store_async_send_cmd(astore.cmd, domain_reply, copy, 2, argv) < 0)
         free(copy);
 }

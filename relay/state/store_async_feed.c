@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * store_async_feed - writes feed records (lib/store.h: struct store_feed)
+ * store_async_feed - writes feed records (lib/state/store.h: struct store_feed)
  * from the daemon's loop: what a feed listed and what mxdetour did about it,
  * for `mxdetourctl show`.  Derived data, fire and forget: a record lost while
  * Redis is down is written again at the next change of the listing.
@@ -15,10 +16,10 @@ static void took_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     (void)ac;
     (void)priv;
-    astore_took(reply);
+    store_async_took(reply);
 }
 
-void astore_feed_put(const struct store_feed *f)
+void store_async_feed_put(const struct store_feed *f)
 {
     char key[320], line[24], now[24], ttl[24];
     if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "feed", f->addr))
@@ -32,16 +33,16 @@ void astore_feed_put(const struct store_feed *f)
                          "date", f->date, "action", f->action, "updated", now};
     const char *exp[] = {"PEXPIRE", key, ttl};
     /* One connection, so the three arrive in order. */
-    astore_send_cmd(astore.cmd, took_reply, NULL, 2, del);
-    astore_send_cmd(astore.cmd, took_reply, NULL, (int)(sizeof(set) / sizeof(set[0])), set);
-    astore_send_cmd(astore.cmd, took_reply, NULL, 3, exp);
+    store_async_send_cmd(astore.cmd, took_reply, NULL, 2, del);
+    store_async_send_cmd(astore.cmd, took_reply, NULL, (int)(sizeof(set) / sizeof(set[0])), set);
+    store_async_send_cmd(astore.cmd, took_reply, NULL, 3, exp);
 }
 
-void astore_feed_del(const char *addr)
+void store_async_feed_del(const char *addr)
 {
     char key[320];
     if (!astore.up || !store_key(key, sizeof(key), astore.prefix, "feed", addr))
         return;
     const char *del[] = {"DEL", key};
-    astore_send_cmd(astore.cmd, took_reply, NULL, 2, del);
+    store_async_send_cmd(astore.cmd, took_reply, NULL, 2, del);
 }

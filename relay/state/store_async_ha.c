@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async_ha - the asynchronous store with Redis Sentinel: where the
  * master is, checking it, and following a failover (see store_async.h,
  * "Sentinel"); the state shared with store_async.c is in store_async_int.h.
  *
- * astore_connect() asks here when it has no fresh master address; the
+ * store_async_connect() asks here when it has no fresh master address; the
  * answer comes back through master_answer(), which connects.  Every
  * connection is checked with ROLE before the scripts are loaded, so the
  * store is never "up" on a replica.  A +switch-master announcement moves
@@ -25,7 +26,7 @@
 #include "sentinel_async.h"
 #include "store_async_int.h"
 
-#define MOD "store"
+#define MOD "store_async"
 
 static void master_answer(const struct cfg_hostport *m, const char *why_not, void *arg)
 {
@@ -37,15 +38,15 @@ static void master_answer(const struct cfg_hostport *m, const char *why_not, voi
         return;                     /* a +switch-master got there first */
     if (m == NULL) {
         snprintf(buf, sizeof(buf), "no sentinel named a master for %s (%s)", astore.rc.master_name, why_not);
-        astore_went_down(buf);
+        store_async_went_down(buf);
         return;
     }
     astore.master = *m;
     astore.have_master = 1;
-    astore_connect();
+    store_async_connect();
 }
 
-void astore_find_master(void)
+void store_async_find_master(void)
 {
     if (astore.asking)
         return;
@@ -55,7 +56,7 @@ void astore_find_master(void)
 
 static void role_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     char role[16], where[64], why[256];
     (void)ac;
     (void)priv;
@@ -71,13 +72,13 @@ static void role_reply(redisAsyncContext *ac, void *reply, void *priv)
     else
         snprintf(why, sizeof(why), "%s, named master by the sentinels, %s%s; asking them again", where,
                  is == 0 ? "is a " : "gives no valid answer to ROLE", is == 0 ? role : "");
-    astore_went_down(why);
+    store_async_went_down(why);
 }
 
-void astore_check_role(void)
+void store_async_check_role(void)
 {
     const char *argv[] = {"ROLE"};
-    astore_send_cmd(astore.cmd, role_reply, NULL, 1, argv);
+    store_async_send_cmd(astore.cmd, role_reply, NULL, 1, argv);
 }
 
 /* The sentinels promoted a replica: leave the old master now, even if its
@@ -101,15 +102,15 @@ static void on_switch(const struct cfg_hostport *m, void *arg)
     astore.backoff_ms = 0;
     evtimer_del(astore.retry);
     snprintf(why, sizeof(why), "failover to %s", now);
-    astore_went_down(why);
+    store_async_went_down(why);
 }
 
-int astore_ha_start(void)
+int store_async_ha_start(void)
 {
     return sentinel_async_start(astore.base, &astore.rc, on_switch, NULL);
 }
 
-void astore_ha_stop(void)
+void store_async_ha_stop(void)
 {
     sentinel_async_stop();
 }

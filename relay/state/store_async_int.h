@@ -1,26 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async_int - what store_async.c (evidence, connections, locks) and
  * store_async_news.c (the change channel, resyncs and manual records) share,
  * and nothing else should use: the module's state and the command path.
  *
  * The state is one instance per process, astore, as store_async.h says:
- * store_async.c sets it up in astore_start() and clears it in astore_stop();
+ * store_async.c sets it up in store_async_start() and clears it in store_async_stop();
  * both files read and change it from the event loop only (main thread).
  *
  * store_async.c provides:
- *   astore_send_cmd()   sends a command; on the command connection the
+ *   store_async_send_cmd()   sends a command; on the command connection the
  *                       reply is counted for the watchdog (-1: not sent)
- *   astore_took()       every reply callback on that connection calls it
+ *   store_async_took()       every reply callback on that connection calls it
  *                       first; it returns the reply (NULL: connection lost)
- *   astore_lookup()     the entry of an address, created if asked (NULL
+ *   store_async_lookup()     the entry of an address, created if asked (NULL
  *                       when full or out of memory)
- *   astore_send_read()  reads the record of an entry from Redis
- *   astore_connect()    opens both connections (to the master, with sentinels)
- *   astore_went_down()  drops them, logs why, and retries with backoff
- *   astore_ignore_reply() a reply callback for fire-and-forget commands
+ *   store_async_send_read()  reads the record of an entry from Redis
+ *   store_async_connect()    opens both connections (to the master, with sentinels)
+ *   store_async_went_down()  drops them, logs why, and retries with backoff
+ *   store_async_ignore_reply() a reply callback for fire-and-forget commands
  * store_async_news.c provides:
- *   astore_resync()          after every (re)connection: reads all again
- *   astore_change_message()  the callback of the change-channel SUBSCRIBE
+ *   store_async_resync()          after every (re)connection: reads all again
+ *   store_async_change_message()  the callback of the change-channel SUBSCRIBE
  */
 #ifndef MXD_STORE_ASYNC_INT_H
 #define MXD_STORE_ASYNC_INT_H
@@ -42,7 +43,7 @@ struct event;
 struct event_base;
 
 struct op {
-    enum astore_op type;
+    enum store_async_op type;
     enum fail_kind kind;
     enum evidence_source src;
     struct breaker_params p;
@@ -69,7 +70,7 @@ struct entry {
     int republish;                  /* the next CAS announces the record even if unchanged */
 };
 
-struct astore_state {
+struct store_async_state {
     struct event_base *base;
     struct cfg_redis rc;            /* strings owned here */
     char prefix[160];
@@ -80,10 +81,10 @@ struct astore_state {
     uint64_t last_reply_ms;
     uint64_t backoff_ms;
     struct event *retry, *watchdog;
-    struct astore_callbacks cb;
+    struct store_async_callbacks cb;
     struct entry *table[BUCKETS];
     unsigned nentries;
-    struct astore_stats stats;
+    struct store_async_stats stats;
     struct msg_limiter down_lim, err_lim, restore_lim, restore_dom_lim;
     int stopping;
     /* With sentinels (store_async_ha.c): the master to connect to next,
@@ -93,29 +94,29 @@ struct astore_state {
     int asking;                     /* a question to the sentinels is out */
 };
 
-extern struct astore_state astore;
+extern struct store_async_state astore;
 
 /* store_async.c */
-int astore_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
+int store_async_send_cmd(redisAsyncContext *ac, redisCallbackFn *fn, void *priv, int argc,
                     const char **argv);
-redisReply *astore_took(void *reply);
-struct entry *astore_lookup(const char *addr, int create);
-void astore_send_read(struct entry *e);
+redisReply *store_async_took(void *reply);
+struct entry *store_async_lookup(const char *addr, int create);
+void store_async_send_read(struct entry *e);
 
-void astore_connect(void);
-void astore_ignore_reply(redisAsyncContext *ac, void *reply, void *priv);
-void astore_went_down(const char *why);
+void store_async_connect(void);
+void store_async_ignore_reply(redisAsyncContext *ac, void *reply, void *priv);
+void store_async_went_down(const char *why);
 
 /* store_async_ha.c: Sentinel (see store_async.h, "Sentinel") */
-int astore_ha_start(void);
-void astore_ha_stop(void);
-void astore_find_master(void);      /* asks; astore_connect() once answered */
-void astore_check_role(void);       /* on cmd: ROLE, down unless master */
+int store_async_ha_start(void);
+void store_async_ha_stop(void);
+void store_async_find_master(void);      /* asks; store_async_connect() once answered */
+void store_async_check_role(void);       /* on cmd: ROLE, down unless master */
 
 /* store_async_news.c */
-void astore_resync(void);
+void store_async_resync(void);
 /* store_async_dom.c: reads a destination record and reports it (on_domain). */
-void astore_refresh_domain(const char *domain);
-void astore_change_message(redisAsyncContext *ac, void *reply, void *priv);
+void store_async_refresh_domain(const char *domain);
+void store_async_change_message(redisAsyncContext *ac, void *reply, void *priv);
 
 #endif

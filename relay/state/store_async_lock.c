@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async_lock - the site's probe lock on the asynchronous store (see
- * astore_lock_probe() in store_async.h).  State in store_async_int.h;
+ * store_async_lock_probe() in store_async.h).  State in store_async_int.h;
  * event loop only.
  */
 #include "config.h"
@@ -17,7 +18,7 @@
 #include "store_keys.h"
 
 struct lock_req {
-    astore_lock_fn fn;
+    store_async_lock_fn fn;
     void *arg;
     struct event *later;            /* Redis down: answer on the next loop turn */
 };
@@ -25,7 +26,7 @@ struct lock_req {
 static void lock_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct lock_req *lr = priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     (void)ac;
     /* "OK" when taken, nil when held; no answer (connection lost): probe. */
     if (!astore.stopping)
@@ -43,7 +44,7 @@ static void lock_later(evutil_socket_t fd, short what, void *priv)
     free(lr);
 }
 
-void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, void *arg)
+void store_async_lock_probe(const char *addr, uint64_t ttl_ms, store_async_lock_fn fn, void *arg)
 {
     char key[320], ttl[24], owner[96], host[64] = "?";
     struct lock_req *lr = calloc(1, sizeof(*lr));
@@ -57,7 +58,7 @@ void astore_lock_probe(const char *addr, uint64_t ttl_ms, astore_lock_fn fn, voi
     snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)ttl_ms);
     if (astore.up && store_key(key, sizeof(key), astore.prefix, "lock:probe", addr)) {
         const char *argv[] = {"SET", key, owner, "NX", "PX", ttl};
-        if (astore_send_cmd(astore.cmd, lock_reply, lr, 6, argv) == 0)
+        if (store_async_send_cmd(astore.cmd, lock_reply, lr, 6, argv) == 0)
             return;
     }
     struct timeval now = {0, 0};

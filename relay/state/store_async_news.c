@@ -1,13 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * store_async_news - what Redis tells the asynchronous store unasked; see
  * store_async.h ("News") for the callbacks, and store_async_int.h for the
  * state shared with store_async.c.
  *
- * astore_change_message() reads the site's change channel ("addr <address>
+ * store_async_change_message() reads the site's change channel ("addr <address>
  * <version>", "manual <name>", "dom <domain>"): a newer
  * version of an address than the one we hold is read again (HMGET), and a
  * manual record is read whole (HGETALL) and reported through on_manual().
- * astore_resync(), after every (re)connection, reads the indexes (newest
+ * store_async_resync(), after every (re)connection, reads the indexes (newest
  * first, at most RESYNC_MAX members each) and refreshes every member.
  * Records come back through store_async.c's read path, which reports them
  * with on_addr(); destination records (read only when the caller has an
@@ -29,21 +30,21 @@
 #include "store_codec.h"
 #include "store_keys.h"
 
-#define MOD "store"
+#define MOD "store_async"
 #define RESYNC_MAX 100000
 #define DOMAIN_RESYNC_MAX 10000     /* destination records: the newest only */
 
 static void refresh_addr(const char *addr)
 {
-    struct entry *e = astore_lookup(addr, 1);
+    struct entry *e = store_async_lookup(addr, 1);
     if (e && !e->inflight)
-        astore_send_read(e);
+        store_async_send_read(e);
 }
 
 static void manual_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
     char *name = priv;
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     struct store_manual m;
     (void)ac;
 
@@ -66,7 +67,7 @@ static void refresh_manual(const char *name)
         return;
     char *copy = strdup(name);
     const char *argv[] = {"HGETALL", key};
-    if (copy && astore_send_cmd(astore.cmd, manual_reply, copy, 2, argv) < 0)
+    if (copy && store_async_send_cmd(astore.cmd, manual_reply, copy, 2, argv) < 0)
         free(copy);
 }
 
@@ -85,7 +86,7 @@ static int manual_marker, domain_marker;     /* which index a reply lists */
 
 static void index_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
-    redisReply *r = astore_took(reply);
+    redisReply *r = store_async_took(reply);
     (void)ac;
 
     if (r == NULL || astore.stopping || r->type != REDIS_REPLY_ARRAY)
@@ -95,36 +96,36 @@ static void index_reply(redisAsyncContext *ac, void *reply, void *priv)
             if (priv == &manual_marker)
                 refresh_manual(r->element[i]->str);
             else if (priv == &domain_marker)
-                astore_refresh_domain(r->element[i]->str);
+                store_async_refresh_domain(r->element[i]->str);
             else
                 refresh_addr(r->element[i]->str);
         }
 }
 
 /* After every (re)connection: read everything again. */
-void astore_resync(void)
+void store_async_resync(void)
 {
     char key[200], max[16];
     snprintf(max, sizeof(max), "%d", RESYNC_MAX - 1);
     store_key(key, sizeof(key), astore.prefix, "addrs", NULL);
     const char *argv[] = {"ZREVRANGE", key, "0", max};
-    astore_send_cmd(astore.cmd, index_reply, NULL, 4, argv);
+    store_async_send_cmd(astore.cmd, index_reply, NULL, 4, argv);
     char mkey[200];
     store_key(mkey, sizeof(mkey), astore.prefix, "manuals", NULL);
     const char *margv[] = {"ZREVRANGE", mkey, "0", max};
-    astore_send_cmd(astore.cmd, index_reply, &manual_marker, 4, margv);
+    store_async_send_cmd(astore.cmd, index_reply, &manual_marker, 4, margv);
     if (astore.cb.on_domain) {
         char dkey[200];
         store_key(dkey, sizeof(dkey), astore.prefix, "doms", NULL);
         char dmax[16];
         snprintf(dmax, sizeof(dmax), "%d", DOMAIN_RESYNC_MAX - 1);
         const char *dargv[] = {"ZREVRANGE", dkey, "0", dmax};
-        astore_send_cmd(astore.cmd, index_reply, &domain_marker, 4, dargv);
+        store_async_send_cmd(astore.cmd, index_reply, &domain_marker, 4, dargv);
     }
 }
 
 /* "addr <address> <version>", "manual <name>", "dom <domain>" */
-void astore_change_message(redisAsyncContext *ac, void *reply, void *priv)
+void store_async_change_message(redisAsyncContext *ac, void *reply, void *priv)
 {
     redisReply *r = reply;
     char text[320], *sp;
@@ -145,7 +146,7 @@ void astore_change_message(redisAsyncContext *ac, void *reply, void *priv)
         if (ver == NULL)
             return;
         *ver++ = 0;
-        struct entry *e = astore_lookup(sp, 0);
+        struct entry *e = store_async_lookup(sp, 0);
         if (e == NULL || !e->have_auth || atoll(ver) > e->version)
             refresh_addr(sp);
     } else if (strcmp(text, "manual") == 0) {
@@ -153,6 +154,6 @@ void astore_change_message(redisAsyncContext *ac, void *reply, void *priv)
     } else if (strcmp(text, "dom") == 0) {
         struct store_domain probe;
         if (strlen(sp) < sizeof(probe.domain))
-            astore_refresh_domain(sp);
+            store_async_refresh_domain(sp);
     }
 }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: the same burst of mail to a blocked destination on the same test
 # bed, in one run, through (1) stock Postfix, (2) Postfix with
 # smtp_fallback_relay, (3) Postfix with mxdetour.  Reports per setup: how

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench_feed - how fast lib/feed imports a registry dump, how much memory
+ * bench_feed - how fast lib/evidence/feed imports a registry dump, how much memory
  * it holds, and how fast it answers lookups.
  *
  * usage: bench_feed FILE [LOOKUPS]        (default 10000000 lookups a kind)

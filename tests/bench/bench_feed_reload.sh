@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench_feed_reload.sh [LINES] - a running mxdetourd (real redis-server) with
 # a generated registry dump of LINES lines (default 1000000):
 #   - the time to read the dump at start (before the daemon answers) and to

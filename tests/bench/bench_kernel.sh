@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark of the kernel-mode detour (docs/kernel.md, docs/benchmarks.md),
 # on the netns test bed, all figures from one run:
 #

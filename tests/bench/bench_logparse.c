@@ -1,10 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bench_logparse - how fast lib/logparse reads a maillog.
+ * bench_logparse - how fast lib/evidence/logparse reads a maillog.
  *
  * usage: bench_logparse FILE [SYSLOG_NAMES]
  *
  * Two passes over FILE, each reading it with read() in 1 MiB chunks and
- * splitting lines with memchr (what relay/follower does): the baseline
+ * splitting lines with memchr (what relay/evidence/follower does): the baseline
  * only splits, the other also gives every line to logparse_line().  Each
  * pass runs three times and the fastest counts, so the page cache and the
  * CPU clock are warm for both.  Prints lines/s of both, their ratio and the

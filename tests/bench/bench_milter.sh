@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench_milter.sh - what mxdetour's milter costs Postfix, side by side:
 #
 #   a. no milter

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes a realistic, deterministic Postfix maillog for bench_logparse.
 
 usage: gen_maillog.py [LINES] [SEED] > maillog

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """gen_registry - a deterministic registry-format dump for bench_feed.
 
 usage: gen_registry.py [LINES [SEED]] > dump.csv      (default 1000000 lines)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * null_milter - a milter that accepts everything: the baseline of
  * tests/bench/bench_milter.sh, so that the cost of mxdetour's milter can be

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/bed_smoke.sh -- smoke test of the network test bed (lib/bed.sh).
 # Builds the bed, delivers to open.test and blocked.test, censors both MX
 # addresses of blocked.test (drop) and checks that Postfix logs connect

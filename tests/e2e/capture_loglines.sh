@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/e2e/capture_loglines.sh [OUTDIR] -- make a real Postfix log each kind
 # of delivery failure on the test bed (lib/bed.sh) and save the raw maillog
 # lines into OUTDIR (default tests/data/postfix/), one file per kind, plus a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: a censored network in network namespaces, a real Postfix and
 # Redis, and mxdetourd detouring mail live.  Tells in plain lines what
 # happens, prints a summary table, and tears everything down.

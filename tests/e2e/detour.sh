@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end on the censored-network test bed: a real Postfix, redis-server
 # and mxdetourd in the MTA's namespace.  The block starts, is detected, mail
 # is detoured and stuck mail is sent on; the unaffected domain is never

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end on the test bed: the relay a detoured destination uses dies and
 # its next relay takes over; when every relay is dead the destination goes
 # back to direct routing (Postfix keeps the mail) and mxdetourd says so.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: block-list feeds in a running mxdetourd, with the milter.
 #   - trust "detour": blocked.test, whose MX addresses a registry dump lists,
 #     reaches the relay at its FIRST message, with no connect timeout;

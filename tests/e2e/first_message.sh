@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end with the milter: once the MX addresses of blocked.test are
 # known to be blocked, the first message ever to pm.test (same MX hosts) and
 # to custom.test (a custom domain whose MX is mx1.blocked.test) goes to the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: a tunnel relay in mode "kernel" (docs/kernel.md).  Blocked MX
 # addresses go into mxdetour's nftables set in the MTA's namespace; marked
 # port-25 connections take the tunnel (a veth path past the censor standing

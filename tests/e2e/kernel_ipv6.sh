@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: the kernel-mode detour over IPv6.  The bed is IPv4; this test
 # adds an IPv6 layer to it (ULA fd18::/16: the MTA's uplink, the tunnel veth,
 # the exit's masquerade, an MX host fd18::2 with only an AAAA record, and a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: the MTA's own uplink fails.  Every destination times out at
 # once (DNS still answers, as from a local caching resolver), which is not a
 # block: mxdetourd reports a local outage and detours nothing, neither here

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: a tunnel relay.  The destination's relay is a Postfix
 # transport in master.cf whose connections are bound to an address routed
 # into the tunnel (a veth path past the censor stands in for WireGuard).  Its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end: two MTAs of one site, each a real Postfix with its own
 # mxdetourd, share one Redis.  The first learns of the block the hard way;
 # the second learns the destination's MX hosts from the first one's record,

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fuzz_logparse - libFuzzer target for lib/logparse.
+ * fuzz_logparse - libFuzzer target for lib/evidence/logparse.
  *
  * Each input is split at newlines and fed, line by line, to one fresh parser
  * (so the per-process state is exercised), each line from a heap copy of its

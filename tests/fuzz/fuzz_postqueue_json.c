@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * fuzz_postqueue_json - libFuzzer target for relay/postqueue_json.
+ * fuzz_postqueue_json - libFuzzer target for relay/routes/postqueue_json.
  *
  * Each input is parsed whole as one line, then split at newlines and parsed
  * line by line, each time from a heap copy of its exact size so that

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-fuzz-postqueue.sh - builds tests/fuzz/fuzz_postqueue_json with clang's
 # libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer straight from
 # the sources (no configure needed), and runs it.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run-fuzz.sh - builds tests/fuzz/fuzz_logparse with clang's libFuzzer,
 # AddressSanitizer and UndefinedBehaviorSanitizer straight from the lib/
 # sources (no configure needed), and runs it.

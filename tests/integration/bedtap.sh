@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # tests/integration/bedtap.sh -- the common start of the integration tests
 # that run a real Postfix on the netns test bed (routes_postfix.sh,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # `mxdetourctl status --check` against a real mxdetourd and redis-server,
 # through every state it tells apart: all good (0), a relay down (1), every
 # relay of a destination down (2), Redis stopped (2), a local outage (2),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mxdetourctl against a real redis-server: block, list, show, unblock, clear,
 # --json, TTLs, exit codes, and what it says when Redis is down.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # daemon_lifecycle.sh - mxdetourd's process life, as an administrator sees it
 # (TAP): -t, the pid file lock, a stale pid file, SIGHUP with a broken and

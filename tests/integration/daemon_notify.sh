@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # daemon_notify.sh - mxdetourd tells systemd how it is doing (TAP): with
 # NOTIFY_SOCKET set (an abstract name, then a path), a foreground daemon

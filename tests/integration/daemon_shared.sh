@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mxdetourd end to end over a real redis-server, without Postfix: Postfix log
 # lines (captured on the netns bed) appended to a followed file detour a
 # destination; a second daemon of the same site learns it through Redis and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # daemon_syslog.sh - `mxdetourd -f -s`, as the systemd unit runs it, logs to
 # syslog with the idents mxdetour/<module> and facility mail, as a detached

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The Prometheus endpoint of a real mxdetourd over a real redis-server:
 # Postfix log lines detour a destination, a relay fails its health check,
 # and a scrape shows it, passes `promtool check metrics`, and moves when

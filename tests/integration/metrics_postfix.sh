@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The metrics that only a real Postfix moves, on the censored-network test
 # bed (tests/e2e): the milter's decisions, the postfix reload after a new
 # detour, the kick of the deferred mail, and the detection-to-route time;

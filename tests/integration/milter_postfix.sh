@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # milter_postfix.sh - the milter in front of a real Postfix (TAP), on the
 # netns test bed (tests/e2e/lib/bed.sh).  The private Postfix gets
 #

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * probe_cli - drives relay/prober and relay/mxresolve from the command line,
+ * probe_cli - drives relay/net/prober and relay/net/mxresolve from the command line,
  * for tests that run inside the netns test bed (prober_netns.sh) and for
  * trying them by hand.
  *

@@ -1,6 +1,7 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
-# prober_netns.sh - relay/prober and relay/mxresolve through the netns test
+# prober_netns.sh - relay/net/prober and relay/net/mxresolve through the netns test
 # bed (tests/e2e/lib/bed.sh), TAP.  From the mta namespace, probe_cli probes
 # mx1.blocked.test's address directly, then with the censor dropping,
 # resetting and rejecting (ICMP) its port 25, through the tunnel around the

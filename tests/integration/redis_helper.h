@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * redis_helper - start and stop a private redis-server on a Unix socket in a
  * temporary directory, for integration tests.  Nothing is shared with other

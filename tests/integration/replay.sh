@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mxdetourctl replay over log lines captured from a real Postfix on the netns
 # test bed (tests/data/postfix): what it counts as evidence, what it decides.
 set -u

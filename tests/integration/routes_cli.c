@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * routes_cli - drives the route modules by hand, for the integration test
  * on the netns bed (tests/integration/routes_postfix.sh).  Not installed.

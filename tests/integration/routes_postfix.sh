@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # routes_postfix.sh - routes reach a real Postfix (TAP), on the netns test
 # bed (tests/e2e/lib/bed.sh): a private Postfix with
 # transport_maps = hash:TABLE, both MX addresses of blocked.test dropped by

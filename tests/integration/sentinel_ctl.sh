@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mxdetourctl through Redis Sentinel (a master, a replica and three
 # sentinels, real processes, all requiring a password): it finds the
 # master, skips a dead sentinel, refuses a "master" that ROLE shows is a
@@ -6,7 +7,7 @@
 # follows a failover.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/sentinel.sh"
+. "$top_srcdir/tests/lib/state/sentinel.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-sctl.XXXXXX")
 dpid=
 trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null && wait $dpid; sentinel_stop; rm -rf "$tmp"' EXIT INT TERM

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Two mxdetourd of one site behind Redis Sentinel (a master, a replica and
 # three sentinels, real processes on free loopback ports, all behind a
 # password): the master is killed while destinations are being detoured.  The daemons follow the new
@@ -10,7 +11,7 @@
 # move to another.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/sentinel.sh"
+. "$top_srcdir/tests/lib/state/sentinel.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-failover.XXXXXX")
 pids=""
 cleanup() {

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Integration tests for relay/prober over loopback: small SMTP-ish servers
+ * Integration tests for relay/net/prober over loopback: small SMTP-ish servers
  * run on the same event_base as the prober (a greeting, a multi-line
  * greeting sent in pieces, a 554, silence, a hang-up, garbage, an endless
  * "220-"), a closed port, a listener whose accept queue is full (its SYNs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The state store against a real redis-server (started here on a Unix
  * socket in a temporary directory): records round-trip, two clients racing

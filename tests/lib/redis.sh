@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # redis.sh - a private redis-server on a Unix socket in $1 (a temp dir).
 # redis_start DIR: sets REDIS_SOCK and REDIS_PID.  redis_stop: stops it.
 redis_start() {

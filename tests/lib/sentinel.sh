@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sentinel.sh - a private Redis master, one replica and three sentinels on
 # free loopback ports, all under the temp dir $1, for the HA tests.
 # sentinel_start DIR NAME: sets S_MASTER_PORT, S_MASTER_PID, S_REPLICA_PORT,

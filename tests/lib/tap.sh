@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tap.sh - TAP helpers for shell tests: `ok COND-EXIT DESC` style.
 # Usage: . tests/lib/tap.sh; plan N; check "desc" cmd args...; done_testing
 tap_n=0

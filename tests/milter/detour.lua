@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- A detoured recipient passes unchanged (the route table does the detour);
 -- with the trace header off (the default) the message is not marked.
 dofile(srcdir .. "/tests/milter/lib.lua")

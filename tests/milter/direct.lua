@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- A recipient whose destination is routed directly passes unchanged: no
 -- reply of its own, no header, no quarantine.
 dofile(srcdir .. "/tests/milter/lib.lua")

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- Policy hold: the RCPT is accepted and the whole message is quarantined at
 -- end of message, with the destination's reply text as the reason; the next
 -- message of the same connection starts afresh.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- tests/milter/lib.lua - helpers for the miltertest scripts, loaded with
 -- dofile(srcdir .. "/tests/milter/lib.lua").  run.sh defines the globals
 -- sock (the harness's socket), srcdir, conf (the harness's configuration

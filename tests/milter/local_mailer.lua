@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- Recipients that Postfix delivers itself ({rcpt_mailer} local, virtual,
 -- lmtp, error, discard) are not looked up; a remote transport is.  Mail
 -- without the macro (non-Postfix MTAs, miltertest) is looked up.  Addresses

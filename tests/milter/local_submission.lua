@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- A local submission (Postfix's cleanup runs non_smtpd_milters for sendmail
 -- and pickup mail with the macro j but no {daemon_addr}) cannot have one
 -- recipient refused: Postfix would call that a configuration error and

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- Bounds: a message with more than 1000 recipients has the rest pass
 -- unexamined (logged once), and the milter keeps serving.
 -- expect-log: has more than 1000 recipients; the rest pass unexamined

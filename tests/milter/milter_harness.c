@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * milter_harness - the milter without the daemon, for miltertest, the
  * Postfix integration test and the benchmark: an event loop (the main

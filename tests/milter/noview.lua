@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- harness: -n
 -- The route view does not answer at all (not running): every recipient,
 -- even one whose destination would be rejected, passes unchanged at once.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- Policy reject: that recipient gets the milter's 5xx reply (550 5.7.1 and
 -- the configured text, checked in the harness log by run.sh); another
 -- recipient of the same message passes.  Policy pass lets it through.

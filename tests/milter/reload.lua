@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- The trace header follows the configuration across a reload (SIGHUP):
 -- off as configured, then on after the file says so.  The reload also
 -- replaces the reply texts.

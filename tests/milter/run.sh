@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # tests/milter/run.sh - the milter's miltertest suite (TAP): one test point
 # per tests/milter/*.lua script (lib.lua is their helper library).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- Policy tempfail: that recipient alone gets a 4xx reply of the milter's
 -- (replycode: 451 4.4.1 and the configured text, checked in the harness log
 -- by run.sh); the other recipients of the same message pass and the message

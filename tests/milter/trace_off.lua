@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- harness: -T
 -- With trace_header off, a detoured message carries no X-Mxdetour header.
 dofile(srcdir .. "/tests/milter/lib.lua")

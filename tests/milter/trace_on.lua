@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- harness: -t
 -- With trace_header on, the detoured recipients' domains are listed in one
 -- X-Mxdetour header per (relay, reason), each domain once; direct and

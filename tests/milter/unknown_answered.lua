@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- harness: -d 300 -w 3000
 -- A domain with no answer yet is asked for, and the RCPT waits for the
 -- answer (here 300 ms, within the 3 s route_wait): the decision is taken on

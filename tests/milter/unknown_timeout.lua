@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: GPL-2.0-or-later
 -- harness: -d 1500 -w 400
 -- No answer within route_wait: the recipient passes unchanged (fail open)
 -- after at most about route_wait, and the wait is logged.  A domain that is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # deb.sh - the Debian package, end to end (TAP): builds mxdetour with
 # dpkg-buildpackage from a copy of the tree in a temporary directory,

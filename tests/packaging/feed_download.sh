@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # feed_download.sh - conf/mxdetour-feed-download (run by
 # mxdetour-feed.service) replaces the feed file atomically when a download

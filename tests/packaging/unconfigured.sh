@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # unconfigured.sh - the configuration the Debian package installs
 # (debian/unconfigured.conf in front of conf/mxdetour.conf, as debian/rules

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 #
 # unit_caps.sh - mxdetourd starts within the sandbox of conf/mxdetourd.service
 # as far as it can be built without systemd (TAP): as root, with only the

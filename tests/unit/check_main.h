@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * check_main - one main() for every Check unit test: runs the suite and
  * writes TAP to stdout, so the test harness counts each test case.

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for lib/breaker: the state machine under a clock the test
+ * Unit tests for lib/rules/breaker: the state machine under a clock the test
  * drives (every call takes now_ms), and the text form kept in Redis,
  * including garbage that must be refused without a crash.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Configuration loading: the shipped example loads with the documented
  * values; bad files produce exactly the expected "FILE:LINE: ..." lines

@@ -1,4 +1,5 @@
-/* Unit tests for lib/feed, lib/feed_registry and relay/ctl_feed: both feed
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for lib/evidence/feed, lib/evidence/feed_registry and relay/ctl/ctl_feed: both feed
  * formats from generated files (cp1251, CRLF, IPv6, every prefix length,
  * empty IPS, quoted fields, malformed lines), the truncation guard, and
  * "mxdetourctl feed test" output. */

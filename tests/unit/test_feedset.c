@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * feedset: the daemon's feeds in force, on a real event loop with its
  * worker thread.  A new version replaces the old one only when it loaded

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/follower: rotation by rename and by truncation,
+ * Unit tests for relay/evidence/follower: rotation by rename and by truncation,
  * partial and overlong lines, resuming from the position file without
  * duplicates, a file that appears later, a pipe, and a command that is
  * restarted.  Each test works in its own mkdtemp() directory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for the kernel side of the kernel-mode detour: relay/helper/kernelnft
  * (real nftables and rtnetlink, in a private network namespace of the test

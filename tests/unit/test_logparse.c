@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for lib/logparse: each failure kind from realistic smtp(8)
+ * Unit tests for lib/evidence/logparse: each failure kind from realistic smtp(8)
  * lines, what must not count (remote text, greylisting, suspended repeats,
  * DNS trouble), timestamps, syslog_names, bounds and hostile input, and the
  * log files under tests/data (each *.log with a *.expect of event counts).

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for lib/metrics (the registry and its Prometheus text form)
- * and lib/cfg_metrics (the metrics section): exact sample lines, cumulative
+ * and lib/config/cfg_metrics (the metrics section): exact sample lines, cumulative
  * histogram buckets, escaping, the detection-to-route timer under a fake
  * clock, counts from several threads at once, and the listen address with
  * its FILE:LINE errors.

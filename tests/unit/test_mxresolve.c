@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/mxresolve.  A tiny authoritative DNS responder runs
+ * Unit tests for relay/net/mxresolve.  A tiny authoritative DNS responder runs
  * on 127.0.0.1 (random port) on the same event_base as the resolver, so
  * every query is answered (or not) deterministically and counted.  Cache
  * expiry is checked with the fake clock (clock_fake/clock_advance).

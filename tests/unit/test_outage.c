@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for lib/outage, the local-outage guard, under a clock the test
+ * Unit tests for lib/rules/outage, the local-outage guard, under a clock the test
  * drives: many unrelated destinations failing at once is an outage; one
  * provider failing, or failures among many successes, is not.
  */

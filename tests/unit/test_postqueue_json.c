@@ -1,12 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/postqueue_json: real `postqueue -j` lines
+ * Unit tests for relay/routes/postqueue_json: real `postqueue -j` lines
  * (postfix-notes.md), escapes and Unicode, every truncation of a real line,
  * malformed JSON, wrong types, limits, and huge fields.  Each input is
  * parsed from a heap copy of its exact length, so AddressSanitizer sees any
  * read past the end.
  *
  * The reader that cuts `postqueue -j` output into lines, in any chunks,
- * within its limits.  Then relay/kick, its one user, against a fake postqueue (a shell script
+ * within its limits.  Then relay/routes/kick, its one user, against a fake postqueue (a shell script
  * that prints prepared `postqueue -j` output and records each -i): which
  * messages are kicked, once each, at the configured rate, coalescing, the
  * message and line limits, and a failing postqueue.

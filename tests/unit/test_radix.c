@@ -1,4 +1,5 @@
-/* Unit tests for lib/radix: longest-prefix match checked against a brute-force
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for lib/base/radix: longest-prefix match checked against a brute-force
  * search over random prefixes, /0 defaults, overlaps, family separation,
  * duplicates, bad arguments and the memory bound. */
 #include "config.h"

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/routetable, with the real postmap(1) and the system's Postfix configuration
+ * Unit tests for relay/routes/routetable, with the real postmap(1) and the system's Postfix configuration
  * (/etc/postfix): tables are built in a temporary directory and read back
  * with `postmap -q`.  Skips (as passing) when /usr/sbin/postmap is missing.
  *

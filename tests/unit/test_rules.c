@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for lib/rules: per-address breakers and per-domain decisions,
  * the events and their sentences, the local-outage guard, the store

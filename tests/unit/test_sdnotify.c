@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/sdnotify: a real AF_UNIX datagram socket, bound to a
+ * Unit tests for relay/core/sdnotify: a real AF_UNIX datagram socket, bound to a
  * path and to an abstract name, receives exactly what systemd would.
  */
 #include "config.h"

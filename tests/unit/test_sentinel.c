@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Sentinel answers and settings: every reply a sentinel or a master gives is
  * decoded only when its type, size and address syntax are right; the redis

@@ -1,4 +1,5 @@
-/* Unit tests for lib/duration, lib/netaddr, lib/evidence, lib/msg. */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for lib/base/duration, lib/base/netaddr, lib/evidence, lib/base/msg. */
 #include "config.h"
 
 #include <check.h>

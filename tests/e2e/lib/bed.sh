@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash disable=SC2119,SC2120
 # tests/e2e/lib/bed.sh -- network test bed for mxdetour end-to-end tests.
 #

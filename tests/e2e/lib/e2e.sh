@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # tests/e2e/lib/e2e.sh -- the common start of an end-to-end test: TAP
 # helpers, a skip where the bed cannot run (not root, no Postfix), then the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Misbehaving SMTP servers for the mxdetour test bed (smtp-sink covers the rest).
 
 usage: fake_smtp.py MODE ADDR PORT

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
 # tests/e2e/lib/mxd.sh -- run redis-server and mxdetourd inside the test
 # bed's MTA namespace, wired to its private Postfix.  Source after bed.sh.
