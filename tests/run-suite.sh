@@ -6,7 +6,10 @@
 #   3. build again with -fsanitize=address,undefined in build/asan and run
 #      `make check` there too,
 #   4. fuzz briefly, and build, install and purge the Debian package once,
-# and end with one line "N passed, N failed" over both runs.
+# and end with one line "N passed, N failed, N skipped" over both runs.
+# A skipped test is not a passed one: each is named; under CI=true (CI
+# sets it) every skip is also a failure, since README.md promises that the
+# whole suite runs there.
 # Options: --no-deps (skip apt), --no-asan (one build only), -j N.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +27,11 @@ done
 [ "$deps" = 1 ] && { sh "$top/tests/deps.sh" || exit 1; }
 cd "$top" && autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed" >&2; autoreconf -fi; exit 1; }
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0 skips=""
+note_skip() {  # "[stage] what: why"
+    skipped=$((skipped + 1)); skips="$skips
+$1"
+}
 run_build() {  # name, extra configure flags
     name=$1; shift
     dir="$top/build/$name"
@@ -37,8 +44,21 @@ run_build() {  # name, extra configure flags
     ( cd "$dir" && make -s -j"$jobs" check >check.out 2>&1 )
     # One line per test case, from the TAP harness.
     grep -hE '^(PASS|FAIL|XPASS|ERROR|XFAIL|SKIP):' "$dir/check.out" | sed "s/^/[$name] /"
-    p=$(grep -cE '^(PASS|XFAIL|SKIP):' "$dir/check.out")
+    p=$(grep -cE '^(PASS|XFAIL):' "$dir/check.out")
     f=$(grep -cE '^(FAIL|XPASS|ERROR):' "$dir/check.out")
+    # Whole scripts that skipped (1..0 # SKIP), and TAP points marked SKIP.
+    while IFS= read -r line; do
+        [ -n "$line" ] && note_skip "[$name] ${line#SKIP: }"
+    done <<EOF_SKIPS
+$(grep -E '^SKIP:' "$dir/check.out")
+EOF_SKIPS
+    # Check cases that said SKIP_CASE read "ok": counted as skipped instead.
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        note_skip "[$name] $line"; p=$((p - 1))
+    done <<EOF_CASES
+$(find "$dir/tests" -name '*.log' -exec grep -H '^# SKIP case ' {} + 2>/dev/null | sed "s|^$dir/||; s|\.log:# SKIP case |: |")
+EOF_CASES
     if [ "$f" -gt 0 ]; then
         for log in $(grep -lE '^(not ok|Bail out)' $(find "$dir/tests" -name '*.log') 2>/dev/null); do
             echo "---- $log"; tail -60 "$log"
@@ -78,6 +98,7 @@ if [ -f "$top/tests/packaging/deb.sh" ]; then
     planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$top/build/package.out" | head -1)
     if grep -q '^1\.\.0 # SKIP' "$top/build/package.out"; then
         echo "[package] SKIP: $(sed -n 's/^1\.\.0 # SKIP //p' "$top/build/package.out")"
+        note_skip "[package] tests/packaging/deb.sh: $(sed -n 's/^1\.\.0 # SKIP //p' "$top/build/package.out")"
     elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] || [ "${planned:-x}" != $((p + f)) ]; then
         tail -30 "$top/build/package.out"
         echo "[package] FAIL: tests/packaging/deb.sh (exit status $rc, $((p + f)) of ${planned:-?} planned)"
@@ -88,5 +109,13 @@ if [ -f "$top/tests/packaging/deb.sh" ]; then
     passed=$((passed + p)) failed=$((failed + f))
 fi
 
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+    echo "== skipped ($skipped):"
+    echo "$skips" | sed '/^$/d; s/^/  SKIP /'
+    if [ "${CI:-}" = true ]; then
+        echo "CI: README.md promises every one of these runs; each skip counts as a failure"
+        failed=$((failed + skipped))
+    fi
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

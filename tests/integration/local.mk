@@ -2,7 +2,15 @@
 # tests/integration: real redis-server, redis-sentinel and mxdetourd
 # processes; the netns ones (root) use the bed of tests/e2e.  The small
 # drivers (probe_cli, routes_cli) let the shell tests run one module.
-EXTRA_DIST += tests/integration
+# Listed by name: a directory would bring the build's logs and objects too.
+EXTRA_DIST += tests/integration/bedtap.sh tests/integration/check.sh \
+	tests/integration/ctl.sh tests/integration/daemon_lifecycle.sh \
+	tests/integration/daemon_notify.sh tests/integration/daemon_shared.sh \
+	tests/integration/daemon_syslog.sh tests/integration/metrics.sh \
+	tests/integration/metrics_postfix.sh tests/integration/milter_postfix.sh \
+	tests/integration/prober_netns.sh tests/integration/replay.sh \
+	tests/integration/routes_postfix.sh tests/integration/sentinel_ctl.sh \
+	tests/integration/sentinel_failover.sh
 
 if HAVE_CHECK
 check_PROGRAMS += tests/integration/test_store tests/integration/test_prober

@@ -7,7 +7,7 @@
 # follows a failover.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/state/sentinel.sh"
+. "$top_srcdir/tests/lib/sentinel.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-sctl.XXXXXX")
 dpid=
 trap '[ -n "$dpid" ] && kill $dpid 2>/dev/null && wait $dpid; sentinel_stop; rm -rf "$tmp"' EXIT INT TERM

@@ -11,7 +11,7 @@
 # move to another.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
-. "$top_srcdir/tests/lib/state/sentinel.sh"
+. "$top_srcdir/tests/lib/sentinel.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-failover.XXXXXX")
 pids=""
 cleanup() {

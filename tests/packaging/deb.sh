@@ -63,7 +63,7 @@ postfix_sums() {
     grep -v '^alternate_config_directories' /etc/postfix/main.cf | sha256sum
 }
 
-plan 45
+plan 47
 start=$(date +%s)
 
 # ---- build ----------------------------------------------------------------
@@ -125,6 +125,10 @@ for u in mxdetourd.service mxdetour-feed.service mxdetour-feed.timer; do
 done
 expect_eq "the units are in /lib/systemd/system" "$missing" ""
 check "the feed download script is installed" test -x /usr/libexec/mxdetour/mxdetour-feed-download
+check "the root helper is installed as /usr/libexec/mxdetour/mxdetour-helper" \
+    test -x /usr/libexec/mxdetour/mxdetour-helper
+check "... and that is where the installed mxdetourd looks for it" \
+    sh -c 'grep -qa "/usr/libexec/mxdetour/mxdetour-helper" /usr/sbin/mxdetourd'
 check "/etc/default/mxdetour-feed sets no URL: the timer downloads nothing" \
     sh -c '! grep -q "^FEED_URL=" /etc/default/mxdetour-feed'
 

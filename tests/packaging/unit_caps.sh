@@ -6,7 +6,11 @@
 # unit's CapabilityBoundingSet and with no_new_privs (setpriv), it opens the
 # milter socket, gives it to the user with mode 0660, drops to the user
 # with no capability left, and stops cleanly.  Without CAP_CHOWN it cannot
-# start: the set is not larger than needed, and the test can fail.
+# start: the set is not larger than needed, and the test can fail.  With
+# routes.reload "auto" it executes the root helper (mxdetour-helper, through
+# MXDETOUR_HELPER as make check sets it) under the same set: the helper is
+# root with those capabilities and nothing more, the daemon is not, and the
+# helper ends when the daemon does.
 # (`postfix reload` under the same set is checked in docs/operations.md.)
 #
 # Root only.  By hand: top_builddir=BUILD top_srcdir=. sh tests/packaging/unit_caps.sh
@@ -55,7 +59,7 @@ bounding() {
     echo "$spec"
 }
 
-plan 8
+plan 14
 spec=$(bounding)
 expect_match "the unit's bounding set is read ($spec)" "$spec" '^-all,\+setuid,\+setgid,\+chown'
 
@@ -73,6 +77,35 @@ kill -TERM "$pid"
 wait "$pid"
 expect_eq "TERM: exit status 0" "$?" 0
 pid=
+
+# The root helper, executed under the same sandbox.
+sed 's/reload = "never"/reload = "auto"/' "$conf" >"$tmp/auto.conf"
+printf '#!/bin/sh\nexit 0\n' >"$tmp/postfix" && chmod 755 "$tmp/postfix"
+printf 'postfix = { postfix = "%s"; config_directory = "%s"; };\n' "$tmp/postfix" "$tmp" >>"$tmp/auto.conf"
+rm -f "$tmp/run/"*
+: >"$tmp/log"
+setpriv --bounding-set "$spec" --no-new-privs "$MXD" -f -c "$tmp/auto.conf" 2>"$tmp/log" &
+pid=$!
+if eventually grep -q "started: " "$tmp/log"; then pass "with reload auto, mxdetourd starts with the helper"
+else fail "with reload auto, mxdetourd starts with the helper"; sed 's/^/#   /' "$tmp/log"; fi
+hpid=$(sed -n 's/.*privileged helper started, pid \([0-9]*\).*/\1/p' "$tmp/log" | tail -n 1)
+expect_match "the helper is the program mxdetour-helper" \
+    "$(tr '\0' ' ' <"/proc/${hpid:-0}/cmdline" 2>&1)" "^$MXDETOUR_HELPER -f -p $tmp/postfix -c $tmp "
+hstatus=$(cat "/proc/${hpid:-0}/status" 2>/dev/null)
+expect_match "... runs as root" "$hstatus" 'Uid:[[:space:]]+0[[:space:]]'
+expect_match "... with no capability outside the unit's set" "$hstatus" \
+    "CapBnd:[[:space:]]+$(sed -n 's/^CapBnd:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)\$"
+expect_match "... while mxdetourd itself runs as the user" "$(cat "/proc/$pid/status" 2>/dev/null)" \
+    "Uid:[[:space:]]+$(id -u nobody)[[:space:]]"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+ended=no
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    [ -e "/proc/${hpid:-0}" ] || { ended=yes; break; }
+    sleep 0.2
+done
+expect_eq "the helper ends with the daemon" "$ended" yes
 
 rm -f "$tmp/run/"*
 setpriv --bounding-set "$(bounding chown)" --no-new-privs "$MXD" -f -c "$conf" >"$tmp/out" 2>&1

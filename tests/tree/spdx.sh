@@ -10,8 +10,10 @@ cd "$top" || exit 1
 want='SPDX-License-Identifier: GPL-2.0-or-later'
 if [ -d .git ] && command -v git >/dev/null 2>&1; then
     list=$(git ls-files)
-else    # a tarball (make distcheck): what it holds
-    list=$(find . -type f ! -path './build*' | sed 's|^\./||')
+else    # a tarball (make distcheck): what it holds, less what autotools and
+        # the build made (build-aux is automake's, config.h configure's)
+    list=$(find . -type f ! -path './_build/*' ! -path './build/*' ! -path './build-aux/*' \
+        ! -name config.h | sed 's|^\./||')
 fi
 missing=$(echo "$list" | grep -E '\.(c|h|sh|lua|py|mk|am|ac|[58]|service|timer|postinst|postrm)$|^\.ci/run$|^debian/rules$|^conf/mxdetour-feed-download$' |
     grep -v '^tests/data/' | while read -r f; do

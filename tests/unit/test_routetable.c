@@ -2,13 +2,13 @@
 /*
  * Unit tests for relay/routes/routetable, with the real postmap(1) and the system's Postfix configuration
  * (/etc/postfix): tables are built in a temporary directory and read back
- * with `postmap -q`.  Skips (as passing) when /usr/sbin/postmap is missing.
+ * with `postmap -q`; SKIP_CASE when /usr/sbin/postmap is missing.
  *
  * Then the root helper (relay/core/privsep starting mxdetour-helper, found
  * through MXDETOUR_HELPER), which routes asks for `postfix reload`, with a
  * fake postfix that records its arguments: what it runs, what it refuses,
  * its one-reload-a-second floor.  Needs root (only root starts the
- * helper); passes without testing otherwise.
+ * helper); SKIP_CASE otherwise.
  */
 #include "config.h"
 
@@ -144,7 +144,7 @@ START_TEST(publishes_sorted_table)
     char *text;
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     publish_ok(v, 3, &flags);
     ck_assert_int_eq(flags, 0);
     ck_assert_str_eq(lookup("blocked.test"), "smtp:[198.19.0.2]:25");
@@ -170,7 +170,7 @@ START_TEST(unchanged_content_is_a_noop)
     int flags;
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     publish_ok(v, 2, &flags);
     ck_assert_int_eq(stat(table, &before), 0);
     publish_ok(w, 2, &flags);          /* same routes, other order */
@@ -192,7 +192,7 @@ START_TEST(missing_or_stale_database_is_rebuilt)
     int flags;
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     snprintf(db, sizeof(db), "%s.db", table);
     publish_ok(v, 1, &flags);
     ck_assert_int_eq(unlink(db), 0);
@@ -220,7 +220,7 @@ static void old_table_survives(const char *postmap, const char *expect)
     int flags = -1;
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     publish_ok(v, 1, &flags);
     snprintf(before, sizeof(before), "%s", slurp(table));
     rt.postmap = (char *)postmap;
@@ -252,7 +252,7 @@ START_TEST(postmap_error_text_is_reported)
     char err[512] = "";
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     ck_assert_int_eq(routetable_publish(&rt, dir, v, 1, NULL, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, "exit status") && strstr(err, "postmap: fatal"), "err: %s", err);
     ck_assert_int_eq(stray_files(), 0);
@@ -273,7 +273,7 @@ START_TEST(invalid_routes_are_refused)
     char err[512];
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     publish_ok(v, 1, NULL);
     for (size_t i = 0; i < sizeof(bad_domains) / sizeof(bad_domains[0]); i++) {
         struct route w[] = {R("ok.test", "smtp:[new]:25"), R(bad_domains[i], "smtp:[r]:25")};
@@ -327,7 +327,7 @@ START_TEST(empty_table_and_bad_settings)
     int flags;
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     publish_ok(NULL, 0, &flags);
     ck_assert_int_eq(flags, 0);
     ck_assert_ptr_nonnull(strstr(slurp(table), ", 0 routes\n"));
@@ -356,7 +356,7 @@ START_TEST(load_reads_back_what_was_published)
     size_t n;
 
     if (!have_postmap())
-        return;
+        SKIP_CASE("postmap is not installed");
     publish_ok(v, 2, NULL);
     ck_assert_int_eq(routetable_load(table, &got, &n, err, sizeof(err)), 0);
     ck_assert_uint_eq(n, 2);
@@ -496,7 +496,7 @@ START_TEST(helper_runs_postfix_reload)
     char want[256];
 
     if (geteuid() != 0)
-        return;
+        SKIP_CASE("needs root: only root starts the helper");
     reload_ok();
     snprintf(want, sizeof(want), " -c %s reload\n", dir);
     ck_assert_msg(strstr(slurp(pcalls), want) != NULL, "calls: %s", slurp(pcalls));
@@ -509,7 +509,7 @@ START_TEST(helper_refuses_malformed_requests)
     char big[sizeof(struct privsep_msg) + 16];
 
     if (geteuid() != 0)
-        return;
+        SKIP_CASE("needs root: only root starts the helper");
     memset(&m, 0, sizeof(m));
     m.magic = PRIVSEP_MAGIC;
     m.type = PRIVSEP_RELOAD;
@@ -543,7 +543,7 @@ START_TEST(helper_reports_a_failing_reload_and_keeps_a_floor)
     FILE *fp;
 
     if (geteuid() != 0)
-        return;
+        SKIP_CASE("needs root: only root starts the helper");
     ck_assert_ptr_nonnull(fp = fopen(pexit, "w"));
     fputs("3\n", fp);
     fclose(fp);
@@ -563,7 +563,7 @@ START_TEST(no_requests_after_stop)
     char err[256];
 
     if (geteuid() != 0)
-        return;
+        SKIP_CASE("needs root: only root starts the helper");
     privsep_stop();
     ck_assert(!privsep_available());
     ck_assert_int_eq(privsep_request(PRIVSEP_RELOAD, answered, NULL, err, sizeof(err)), -1);
