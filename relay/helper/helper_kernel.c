@@ -46,7 +46,8 @@ static void unstage(void)
 size_t helper_kernel_configure(const struct kernel_tunnel *t, size_t n)
 {
     pk.ntunnels = n < KERNELNFT_MAX_TUNNELS ? n : KERNELNFT_MAX_TUNNELS;
-    memcpy(pk.tunnels, t, pk.ntunnels * sizeof(*t));
+    if (pk.ntunnels > 0)    /* t may be NULL when n is 0 */
+        memcpy(pk.tunnels, t, pk.ntunnels * sizeof(*t));
     unstage();
     return pk.ntunnels;
 }
