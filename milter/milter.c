@@ -64,6 +64,9 @@ static struct {
     int stopping;                   /* the stop hook asked it to */
     int opened, started;            /* loop thread only */
     char *socket;                   /* the socket libmilter listens on */
+    dev_t sock_dev;                 /* a Unix socket's file, to remove at stop */
+    ino_t sock_ino;
+    int have_sock_file;
     pthread_t thread;
     int notify[2];                  /* libmilter thread -> loop: it ended */
     struct event *notify_ev;
@@ -161,25 +164,87 @@ static const char *unix_path(const char *spec)
 /* A Unix socket belongs to the user the daemon runs as, mode 0660: Postfix
  * connects through a group both share (docs/milter.md).  The mode first:
  * once the socket is the user's, root may change it only with CAP_FOWNER,
- * which the systemd unit does not give (docs/operations.md). */
-static int socket_owner(const struct cfg *cfg, const char *path)
+ * which the systemd unit does not give (docs/operations.md).  made_as_user:
+ * the socket was made under the user's ids and is the user's already. */
+static int socket_owner(const struct daemon *d, const char *path, int made_as_user)
 {
     if (chmod(path, 0660) < 0) {
         msg_warn(MILTER_MOD, "chmod %s: %s", path, strerror(errno));
         return -1;
     }
-    if (geteuid() == 0 && cfg->user) {
-        struct passwd *pw = getpwnam(cfg->user);
-        if (pw == NULL) {
-            msg_warn(MILTER_MOD, "user \"%s\" does not exist", cfg->user);
-            return -1;
-        }
-        if (chown(path, pw->pw_uid, pw->pw_gid) < 0) {
-            msg_warn(MILTER_MOD, "chown %s: %s", path, strerror(errno));
-            return -1;
-        }
+    if (made_as_user || geteuid() != 0 || d->cfg->user == NULL)
+        return 0;
+    struct passwd *pw = getpwnam(d->cfg->user);
+    if (pw == NULL) {
+        msg_warn(MILTER_MOD, "user \"%s\" does not exist", d->cfg->user);
+        return -1;
+    }
+    if (chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+        msg_warn(MILTER_MOD, "chown %s: %s", path, strerror(errno));
+        return -1;
     }
     return 0;
+}
+
+/* Whether the socket is to be made under the user's ids: its directory is
+ * the user's.  Root without CAP_DAC_OVERRIDE (the systemd unit) may not look
+ * inside another user's 0750 directory, such as the one under Postfix's
+ * queue directory that a chrooted smtpd reaches (docs/milter.md). */
+static int make_as_user(const struct daemon *d, const char *path)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+    struct stat st;
+
+    if (!d->drop || path == NULL || strlen(path) >= sizeof(dir))
+        return 0;
+    memcpy(dir, path, strlen(path) + 1);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == d->uid;
+}
+
+/* Takes the user's ids for now (to 1) or root's back (to 0). */
+static int effective_ids(const struct daemon *d, int to_user)
+{
+    if (to_user)
+        return setegid(d->gid) == 0 && seteuid(d->uid) == 0 ? 0 : -1;
+    return seteuid(0) == 0 && setegid(0) == 0 ? 0 : -1;
+}
+
+/* Remembers the socket's file so that stop removes this one and no other
+ * (a second mxdetourd may have replaced it). */
+static void remember_socket_file(const char *path)
+{
+    struct stat st;
+
+    m.have_sock_file = lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+    if (m.have_sock_file) {
+        m.sock_dev = st.st_dev;
+        m.sock_ino = st.st_ino;
+    }
+}
+
+/* libmilter leaves the file behind when it ran as root; a stale socket would
+ * let Postfix connect to nothing but a refusal it cannot tell from ours. */
+static void remove_socket_file(void)
+{
+    const char *path = m.socket ? unix_path(m.socket) : NULL;
+    struct stat st;
+
+    if (!m.have_sock_file || path == NULL)
+        return;
+    m.have_sock_file = 0;
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_dev != m.sock_dev
+        || st.st_ino != m.sock_ino)
+        return;
+    if (unlink(path) < 0 && errno != ENOENT)
+        msg_debug(MILTER_MOD, "cannot remove %s: %s (the next start replaces it)", path,
+                  strerror(errno));
 }
 
 /* Connects to our own socket and hangs up, to wake libmilter's listener. */
@@ -287,6 +352,7 @@ static int open_failed(void)
 {
     if (m.opened)
         smfi_stop();
+    remove_socket_file();
     free(m.socket);
     m.socket = NULL;
     m.opened = 0;
@@ -297,6 +363,7 @@ static int milter_open(struct daemon *d)
 {
     const struct cfg *cfg = d->cfg;
     const char *path;
+    int as_user, failed = 0;
 
     if (cfg->milter.socket == NULL)
         return 0;
@@ -304,20 +371,40 @@ static int milter_open(struct daemon *d)
         msg_warn(MILTER_MOD, "out of memory");
         return -1;
     }
+    /* libmilter logs its own errors with syslog(): give them a name. */
+    msg_set_foreign_ident("mxdetour/libmilter");
     if (smfi_register(milter_desc) != MI_SUCCESS || smfi_setconn(m.socket) != MI_SUCCESS) {
         msg_warn(MILTER_MOD, "libmilter does not accept the filter or the socket %s", m.socket);
         return open_failed();
     }
-    errno = 0;
-    if (smfi_opensocket(true) != MI_SUCCESS) {
-        msg_warn(MILTER_MOD, "cannot listen on %s%s%s", m.socket, errno ? ": " : "",
-                 errno ? strerror(errno) : "");
+    path = unix_path(m.socket);
+    as_user = make_as_user(d, path);
+    if (as_user && effective_ids(d, 1) < 0) {
+        msg_warn(MILTER_MOD, "cannot take user \"%s\"'s ids to make %s: %s", cfg->user, path,
+                 strerror(errno));
+        (void)effective_ids(d, 0);
         return open_failed();
     }
-    m.opened = 1;
-    if ((path = unix_path(m.socket)) != NULL && socket_owner(cfg, path) < 0)
-        return open_failed();
-    return 0;
+    errno = 0;
+    if (smfi_opensocket(true) != MI_SUCCESS) {
+        int e = errno;
+        msg_warn(MILTER_MOD, "cannot listen on %s%s%s%s", m.socket, e ? ": " : "",
+                 e ? strerror(e) : "", as_user ? " (made as the configured user, who owns "
+                 "the directory)" : "");
+        failed = 1;
+    } else {
+        m.opened = 1;
+        if (path && socket_owner(d, path, as_user) < 0)
+            failed = 1;
+        else if (path)
+            remember_socket_file(path);
+    }
+    if (as_user && effective_ids(d, 0) < 0) {
+        msg_warn(MILTER_MOD, "cannot take root's ids back after making %s: %s", path,
+                 strerror(errno));
+        failed = 1;
+    }
+    return failed ? open_failed() : 0;
 }
 
 static int milter_start(struct daemon *d)
@@ -418,6 +505,7 @@ static void milter_stop(struct daemon *d)
     } else if (m.opened) {
         smfi_stop();                /* closes the socket opened by the open hook */
     }
+    remove_socket_file();
     snapshot_swap(NULL);
     if (m.notify_ev)
         event_free(m.notify_ev);

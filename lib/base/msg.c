@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "clock.h"
@@ -23,17 +24,39 @@ static int log_facility = LOG_MAIL;
 static msg_capture_fn capture;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static char ident[64];
+static const char *foreign_ident;   /* NULL: progname */
 
 enum msg_sink msg_sink(void)
 {
     return sink;
 }
 
+#ifndef MSG_SYSLOG_SOCKET
+#define MSG_SYSLOG_SOCKET "/dev/log"    /* glibc's _PATH_LOG */
+#endif
+
 void msg_open(const char *prog, enum msg_sink s, int facility)
 {
+    struct stat st;
+
     progname = prog;
     sink = s;
     log_facility = facility;
+    if (s == MSG_SYSLOG && (stat(MSG_SYSLOG_SOCKET, &st) < 0 || !S_ISSOCK(st.st_mode))) {
+        sink = MSG_STDERR;
+        fprintf(stderr, "%s: warning: no syslog socket at %s (is rsyslog or journald "
+                "running?); logging to standard error\n", progname, MSG_SYSLOG_SOCKET);
+        fflush(stderr);
+    }
+}
+
+void msg_set_foreign_ident(const char *id)
+{
+    pthread_mutex_lock(&lock);
+    foreign_ident = id;
+    if (sink == MSG_SYSLOG)
+        openlog(foreign_ident, LOG_PID | LOG_NDELAY, log_facility);
+    pthread_mutex_unlock(&lock);
 }
 
 void msg_set_capture(msg_capture_fn fn)
@@ -64,6 +87,9 @@ static void emit(int pri, const char *module, const char *fmt, va_list ap)
         snprintf(ident, sizeof(ident), "mxdetour/%s", module);
         openlog(ident, LOG_PID | LOG_NDELAY, log_facility);
         syslog(pri, "%s%s", lvl, text);
+        /* A library's own syslog() between our lines must not borrow this
+         * module's name. */
+        openlog(foreign_ident ? foreign_ident : progname, LOG_PID | LOG_NDELAY, log_facility);
     } else {
         fprintf(stderr, "%s: %s%s\n", progname, lvl, text);
         fflush(stderr);

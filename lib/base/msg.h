@@ -25,8 +25,15 @@ enum msg_sink { MSG_SYSLOG, MSG_STDERR };
 
 extern int msg_verbose;
 
-/* Chooses the sink; prog is "mxdetourd" or "mxdetourctl" for stderr lines. */
+/* Chooses the sink; prog is "mxdetourd" or "mxdetourctl" for stderr lines.
+ * MSG_SYSLOG falls back to stderr, saying so there, when there is no
+ * syslog socket (/dev/log): glibc's syslog() would drop every line. */
 void msg_open(const char *prog, enum msg_sink sink, int facility);
+
+/* The syslog ident left in force between our lines, for a library that
+ * calls syslog() itself (libmilter); "mxdetourd" style prog name until set.
+ * ident must live as long as the process. */
+void msg_set_foreign_ident(const char *ident);
 
 /* The sink chosen last (MSG_STDERR until msg_open() says otherwise). */
 enum msg_sink msg_sink(void);

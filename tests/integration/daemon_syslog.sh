@@ -50,28 +50,32 @@ state_dir = "$tmp";
 routes = { table = "$tmp/transport"; reload = "never"; };
 CONF
 
-# In a private mount namespace: a /dev of the essentials, /dev/log = ours.
-# The daemon is stopped by SIGTERM once it has logged "started".
+# In a private mount namespace: a /dev of the essentials, /dev/log = ours
+# (run.sh 1) or none (run.sh 0).  run.sh CONF STDERR: the daemon is stopped
+# by SIGTERM once it has logged "started", or has exited by itself.
 cat >"$tmp/run.sh" <<RUN
 set -e
-mkdir "$tmp/dev"
+with_log=\$1 conf=\$2 err=\$3
+mkdir -p "$tmp/dev"
 mount -t tmpfs -o mode=755 tmpfs "$tmp/dev"
 for n in null zero random urandom; do
     touch "$tmp/dev/\$n"; mount --bind "/dev/\$n" "$tmp/dev/\$n"
 done
-touch "$tmp/dev/log"; mount --bind "$tmp/log.sock" "$tmp/dev/log"
+if [ "\$with_log" = 1 ]; then touch "$tmp/dev/log"; mount --bind "$tmp/log.sock" "$tmp/dev/log"; fi
 mount --rbind "$tmp/dev" /dev
-"$MXD" -f -s -c "$tmp/mxdetour.conf" 2>"$tmp/stderr" &
+"$MXD" -f -s -c "\$conf" 2>"\$err" &
 pid=\$!
 i=0
-while [ \$i -lt 100 ] && ! grep -q "started: " "$tmp/got"; do sleep 0.1; i=\$((i + 1)); done
-kill -TERM \$pid
+while [ \$i -lt 100 ] && kill -0 \$pid 2>/dev/null && ! grep -q "started: " "$tmp/got" "\$err"; do
+    sleep 0.1; i=\$((i + 1))
+done
+kill -TERM \$pid 2>/dev/null || true
 wait \$pid
 RUN
-unshare -m --propagation private sh "$tmp/run.sh" >"$tmp/out" 2>&1
+unshare -m --propagation private sh "$tmp/run.sh" 1 "$tmp/mxdetour.conf" "$tmp/stderr" >"$tmp/out" 2>&1
 status=$?
 
-plan 6
+plan 10
 expect_eq "mxdetourd -f -s starts and stops with status 0" "$status" 0
 [ "$status" = 0 ] || sed 's/^/#   /' "$tmp/out" "$tmp/stderr"
 pri_info_mail=$((2 * 8 + 6))
@@ -81,8 +85,25 @@ expect_match "the modules log under their own idents" "$(cat "$tmp/got")" ' mxde
 expect_match "stopped is there too" "$(cat "$tmp/got")" ' mxdetour/daemon\[[0-9]+\]: stopped, pid '
 expect_eq "nothing goes to stderr" "$(cat "$tmp/stderr")" ""
 
+# No syslog socket (no rsyslog, no journald): glibc would drop every line.
+: >"$tmp/got"
+unshare -m --propagation private sh "$tmp/run.sh" 0 "$tmp/mxdetour.conf" "$tmp/stderr2" >"$tmp/out2" 2>&1
+expect_eq "without /dev/log mxdetourd -f -s still runs (status 0)" "$?" 0
+expect_match "... says so on stderr" "$(head -1 "$tmp/stderr2")" \
+    "^mxdetourd: warning: no syslog socket at /dev/log .*logging to standard error$"
+expect_match "... and logs to stderr instead" "$(cat "$tmp/stderr2")" "mxdetourd: started: version "
+
+# libmilter logs with syslog() itself: its lines have a name of their own,
+# not the name of the module that logged last.
+sed "s|^site = .*|&\nmilter = { socket = \"unix:$tmp/no-such-dir/milter.sock\"; };|" \
+    "$tmp/mxdetour.conf" >"$tmp/milter.conf"
+: >"$tmp/got"
+unshare -m --propagation private sh "$tmp/run.sh" 1 "$tmp/milter.conf" "$tmp/stderr3" >"$tmp/out3" 2>&1
+expect_match "libmilter's own lines go out as mxdetour/libmilter" "$(cat "$tmp/got")" \
+    " mxdetour/libmilter\[[0-9]+\]: "
+
 echo 'site = "bad site";' >"$tmp/bad.conf"
 "$MXD" -f -s -c "$tmp/bad.conf" 2>"$tmp/stderr"
-expect_match "errors in the file still go to stderr (the journal)" "$(head -1 "$tmp/stderr")" \
+expect_match "errors in the file still go to stderr (the journal)" "$(grep -v 'no syslog socket' "$tmp/stderr" | head -1)" \
     "^$tmp/bad.conf:1: site: "
 tap_exit

@@ -4,7 +4,9 @@
 # unit_caps.sh - mxdetourd starts within the sandbox of conf/mxdetourd.service
 # as far as it can be built without systemd (TAP): as root, with only the
 # unit's CapabilityBoundingSet and with no_new_privs (setpriv), it opens the
-# milter socket, gives it to the user with mode 0660, drops to the user
+# milter socket, gives it to the user with mode 0660 (made as the user in a
+# directory of the user's own, as under Postfix's chroot, and removed at
+# stop), drops to the user
 # with no capability left, and stops cleanly.  Without CAP_CHOWN it cannot
 # start: the set is not larger than needed, and the test can fail.  With
 # routes.reload "auto" it executes the root helper (mxdetour-helper, through
@@ -59,7 +61,7 @@ bounding() {
     echo "$spec"
 }
 
-plan 14
+plan 17
 spec=$(bounding)
 expect_match "the unit's bounding set is read ($spec)" "$spec" '^-all,\+setuid,\+setgid,\+chown'
 
@@ -77,6 +79,21 @@ kill -TERM "$pid"
 wait "$pid"
 expect_eq "TERM: exit status 0" "$?" 0
 pid=
+
+# The milter socket where a chrooted smtpd reaches it: in a directory of the
+# user's own, mode 0750, which root without CAP_DAC_OVERRIDE may not enter.
+install -d -o nobody -g "$(id -gn nobody)" -m 750 "$tmp/spool"
+sed "s|unix:$tmp/run/milter.sock|unix:$tmp/spool/milter.sock|" "$conf" >"$tmp/spool.conf"
+setpriv --bounding-set "$spec" --no-new-privs "$MXD" -f -c "$tmp/spool.conf" 2>"$tmp/log" &
+pid=$!
+if eventually grep -q "started: " "$tmp/log"; then pass "with the socket in the user's 0750 directory, mxdetourd starts"
+else fail "with the socket in the user's 0750 directory, mxdetourd starts"; sed 's/^/#   /' "$tmp/log"; fi
+expect_eq "... the socket is the user's, mode 660" \
+    "$(stat -c '%U %a' "$tmp/spool/milter.sock" 2>&1)" "nobody 660"
+kill -TERM "$pid"
+wait "$pid"
+pid=
+check "... and it is removed at stop (no stale socket)" test ! -e "$tmp/spool/milter.sock"
 
 # The root helper, executed under the same sandbox.
 sed 's/reload = "never"/reload = "auto"/' "$conf" >"$tmp/auto.conf"
