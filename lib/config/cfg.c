@@ -417,7 +417,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
                                        "milter", "postfix", "feeds", "feed_check",
-                                       "metrics", NULL};
+                                       "metrics", "log_silence", NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -452,6 +452,8 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     c->state_dir = cfg_read_string(&r, root, "state_dir", LOCALSTATEDIR "/lib/mxdetour", false);
     cfg_read_redis(&r, root, &c->redis);
     read_logs(&r, root, c);
+    c->log_silence_ms = cfg_read_duration(&r, root, "log_silence", CFG_LOG_SILENCE_MS, 0,
+                                          7 * 24 * 3600 * 1000ULL);
     read_global_detection(&r, root, c);
     read_probe(&r, root, &c->probe);
     read_relays(&r, root, c);

@@ -25,6 +25,7 @@
 #define CFG_DEFAULT_FILE SYSCONFDIR "/mxdetour/mxdetour.conf"
 #define CFG_MAX_RELAYS_PER_DEST 8
 #define CFG_MAX_ERRORS 100
+#define CFG_LOG_SILENCE_MS (3600 * 1000ULL)    /* log_silence's default: 1h */
 
 #define CFG_MAX_SENTINELS 8
 
@@ -173,6 +174,7 @@ struct cfg {
     struct cfg_feed *feeds;
     size_t nfeeds;
     uint64_t feed_check_ms;      /* how often feed files are checked for a new version */
+    uint64_t log_silence_ms;     /* no Postfix line this long while Postfix runs: a warning; 0 off */
     struct cfg_metrics metrics;
 };
 

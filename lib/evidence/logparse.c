@@ -88,30 +88,41 @@ static int parse_header(struct logparse *lp, struct cur *c, struct header *h)
     return 0;
 }
 
+/* Whether the tag is NAME/PROGRAM for one of the configured syslog_names. */
+static int is_instance(const struct logparse *lp, const struct header *h)
+{
+    const char *slash = memrchr(h->tag, '/', h->tag_len);
+    size_t name_len;
+
+    if (slash == NULL || slash == h->tag)
+        return 0;
+    name_len = (size_t)(slash - h->tag);
+    for (unsigned i = 0; i < lp->nnames; i++) {
+        size_t n = lp->name_len[i];
+        if (memcmp(h->tag, lp->names[i], n < name_len ? n : name_len) == 0
+            && (n == name_len || (n < name_len && h->tag[n] == '/')))
+            return 1;
+    }
+    return 0;
+}
+
 static enum program match_service(const struct logparse *lp, const struct header *h)
 {
     const char *slash = memrchr(h->tag, '/', h->tag_len), *prog;
-    size_t name_len, prog_len;
+    size_t prog_len;
     enum program kind;
 
-    if (slash == NULL || slash == h->tag)
+    if (slash == NULL || slash == h->tag || !is_instance(lp, h))
         return PROG_NONE;
-    name_len = (size_t)(slash - h->tag);
     prog = slash + 1;
-    prog_len = h->tag_len - name_len - 1;
+    prog_len = h->tag_len - (size_t)(slash - h->tag) - 1;
     if (prog_len == 4 && (memcmp(prog, "smtp", 4) == 0 || memcmp(prog, "lmtp", 4) == 0))
         kind = PROG_SMTP;
     else if (prog_len == 5 && (memcmp(prog, "error", 5) == 0 || memcmp(prog, "retry", 5) == 0))
         kind = PROG_ERROR;
     else
         return PROG_NONE;
-    for (unsigned i = 0; i < lp->nnames; i++) {
-        size_t n = lp->name_len[i];
-        if (memcmp(h->tag, lp->names[i], n < name_len ? n : name_len) == 0
-            && (n == name_len || (n < name_len && h->tag[n] == '/')))
-            return kind;
-    }
-    return PROG_NONE;
+    return kind;
 }
 
 /* Postfix queue ids: short (upper-case hex) or long (no vowels). */
@@ -358,6 +369,8 @@ int logparse_line(struct logparse *lp, const char *line, size_t len)
         lp->stats.malformed++;
         return -1;
     }
+    if (is_instance(lp, &h))
+        lp->stats.instance++;
     if ((prog = match_service(lp, &h)) == PROG_NONE) {
         lp->stats.foreign++;
         return 0;

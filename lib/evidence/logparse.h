@@ -144,6 +144,7 @@ struct logparse_stats {
     uint64_t too_long;          /* rejected: longer than LOGPARSE_LINE_MAX */
     uint64_t malformed;         /* rejected: NUL bytes, bad header or fields */
     uint64_t foreign;           /* other programs or syslog_names */
+    uint64_t instance;          /* of the configured syslog_names, any program */
     uint64_t unclassified;      /* "connect to" with an unknown reason */
     uint64_t evicted;           /* per-process slots reused while in use */
     uint64_t events[LOGPARSE_TYPE_COUNT];

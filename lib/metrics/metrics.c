@@ -37,6 +37,7 @@ static const char *const decisions[] = {"direct", "detour", "hold", "tempfail", 
 static const char *const publications[] = {"written", "unchanged", "failed", NULL};
 static const char *const reloads[] = {"done", "failed", NULL};
 static const char *const feed_statuses[] = {"loaded", "unreadable", "empty", "truncated", "too_big", NULL};
+static const char *const log_states[] = {"missing", "unreadable", "silent", NULL};
 static const char *const feed_actions[] = {"detoured", "probed", "probe_failed", "answered", "allowed",
                                            "released", NULL};
 
@@ -93,6 +94,10 @@ static const struct family families[MET_COUNT] = {
     [MET_LOCAL_OUTAGE] = {"mxdetour_local_outage", GAUGE,
                           "1 while the local-outage guard holds (detection frozen), else 0.",
                           NULL, NULL, NULL},
+    [MET_LOGS_NOT_READ] = {"mxdetour_logs_not_read", GAUGE,
+                           "Configured Postfix logs that give no evidence now: missing, "
+                           "unreadable, or silent (no Postfix line for log_silence while "
+                           "Postfix runs).", "state", log_states, NULL},
     [MET_PROBE_SECONDS] = {"mxdetour_probe_duration_seconds", HISTOGRAM,
                            "Time from connect to result of MX address probes.",
                            NULL, NULL, probe_buckets},

@@ -43,6 +43,7 @@ enum metric {
     MET_DESTINATIONS,
     MET_DESTINATIONS_DETOURED,
     MET_LOCAL_OUTAGE,           /* 1 while the outage guard holds */
+    MET_LOGS_NOT_READ,          /* logs by state; series: 0 missing, 1 unreadable, 2 silent */
     /* histograms (no label) */
     MET_PROBE_SECONDS,          /* an MX probe, connect to result */
     MET_DETOUR_ROUTE_SECONDS,   /* a destination detected blocked -> its route in force */

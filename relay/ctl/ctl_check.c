@@ -19,7 +19,9 @@
  *             frozen and mail waits); every relay of a destination down
  *             (its mail cannot be detoured).
  *   WARNING   a relay down while each destination keeps another; a
- *             block-list feed whose file could never be read.
+ *             block-list feed whose file could never be read; a log that
+ *             gives no evidence (missing, unreadable, or silent while
+ *             Postfix runs: detection from the log is off).
  *   UNKNOWN   the check cannot tell: a health file that cannot be read or
  *             makes no sense.  (A configuration that does not load is
  *             UNKNOWN too, from mxdetourctl.c.)
@@ -152,6 +154,23 @@ static int read_health(const char *path, struct health *h, struct problems *p)
             if (sscanf(line + 6, "%u %u", &loaded, &configured) == 2 && loaded < configured)
                 problem(&seen, SEV_WARNING, "%u of %u block-list feeds have no version in force",
                         configured - loaded, configured);
+        } else if (strncmp(line, "log ", 4) == 0) {
+            char state[16];
+            unsigned long long secs;
+            n = 0;
+            if (sscanf(line + 4, "%15s %llu %n", state, &secs, &n) == 2 && n > 0
+                && strcmp(state, "ok") != 0) {
+                char *source = line + 4 + n, *reason = strstr(source, ": ");
+                if (reason)
+                    *reason = '\0', reason += 2;
+                if (strcmp(state, "silent") == 0)
+                    problem(&seen, SEV_WARNING, "log %.120s: no Postfix line for %llu s while "
+                            "Postfix runs", source, secs);
+                else
+                    problem(&seen, SEV_WARNING, "log %.120s %s for %llu s%s%.120s%s: no evidence "
+                            "from it", source, state, secs, reason ? " (" : "",
+                            reason ? reason : "", reason ? ")" : "");
+            }
         }
         /* Other lines: from a newer daemon; ignored. */
     }

@@ -358,6 +358,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     recheck_tick(eng.rules, now);
     feedpolicy_tick(now);
     health_note_rules(eng.rules);
+    engine_logs_tick(eng.d->cfg, now);
 }
 
 static void on_feeds_changed(void *arg)
@@ -428,6 +429,7 @@ static int engine_start(struct daemon *d)
         msg_warn(MOD, "cannot set up the block-list feeds");
         return -1;
     }
+    engine_logs_start(cfg);
     eng.tick = event_new(d->base, -1, EV_PERSIST, tick_cb, NULL);
     struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
     if (eng.tick == NULL || event_add(eng.tick, &tv) < 0)

@@ -15,6 +15,7 @@
 #include "rules.h"
 #include "store.h"
 
+struct cfg;
 struct event;
 struct follower;
 struct logparse;
@@ -49,6 +50,10 @@ extern struct engine_state eng;
 struct manual *engine_manual_find(const char *name);
 /* Resolves the domain's MX set (mxresolve); the view is shown when it comes. */
 void engine_resolve(const char *domain);
+
+/* engine_logs.c: whether the logs give evidence (health file, metrics). */
+void engine_logs_start(const struct cfg *cfg);
+void engine_logs_tick(const struct cfg *cfg, uint64_t now);
 
 /* engine_routes.c */
 /* Publishes the domain's route, view and record after a change. */

@@ -10,5 +10,5 @@ INC_relay_engine = -I$(top_srcdir)/relay/engine $(INC_relay_ops) $(INC_relay_ker
 noinst_LIBRARIES += relay/engine/libmxd.a
 relay_engine_libmxd_a_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine)
 relay_engine_libmxd_a_SOURCES = relay/engine/engine.c relay/engine/engine.h \
-	relay/engine/engine_int.h relay/engine/engine_routes.c relay/engine/recheck.c \
+	relay/engine/engine_int.h relay/engine/engine_logs.c relay/engine/engine_routes.c relay/engine/recheck.c \
 	relay/engine/recheck.h relay/engine/feedpolicy.c relay/engine/feedpolicy.h

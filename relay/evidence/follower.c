@@ -65,7 +65,10 @@ struct follower {
     uint64_t backoff_ms;        /* next restart delay */
     int dirty;                  /* offset moved since the last save */
     uint64_t saved_ms;
-    int open_warned;
+    enum follower_state state;  /* FOLLOW_FILE: see follower_health() */
+    uint64_t state_ms;          /* wall clock: when state began */
+    int state_warned;           /* the problem lasted the grace time and was logged */
+    char reason[256];
     struct follower_stats stats;
 };
 
@@ -229,6 +232,54 @@ fail:
 
 /* Files. */
 
+static const char *state_name(enum follower_state st)
+{
+    return st == FOLLOWER_MISSING ? "missing" : st == FOLLOWER_UNREADABLE ? "unreadable" : "read";
+}
+
+/* Records what keeps the file from being read (reason: the open error);
+ * logging waits for the grace time (warn_if_lasting). */
+static void set_state(struct follower *f, enum follower_state st, const char *reason)
+{
+    if (st == f->state && (reason == NULL || strcmp(reason, f->reason) == 0))
+        return;
+    if (st == FOLLOWER_READING && f->state_warned)
+        msg_info(MOD, "reading %s again, after %llu s %s", f->path,
+                 (unsigned long long)((clock_now_ms() - f->state_ms) / 1000), state_name(f->state));
+    if (st != f->state) {
+        f->state = st;
+        f->state_ms = clock_now_ms();
+        f->state_warned = 0;
+    }
+    snprintf(f->reason, sizeof(f->reason), "%s", reason ? reason : "");
+}
+
+static void warn_if_lasting(struct follower *f)
+{
+    if (f->state == FOLLOWER_READING || f->state_warned
+        || clock_now_ms() - f->state_ms < FOLLOWER_GRACE_MS)
+        return;
+    f->state_warned = 1;
+    if (f->state == FOLLOWER_MISSING)
+        msg_warn(MOD, "%s does not exist: no evidence from this log until it appears (without "
+                 "rsyslog, set Postfix's maillog_file or follow the journal: docs/operations.md)",
+                 f->path);
+    else
+        msg_warn(MOD, "%s: no evidence from this log until mxdetourd can read it (after "
+                 "postfix logrotate, see docs/operations.md)", f->reason);
+}
+
+void follower_health(const struct follower *f, struct follower_health *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (f->cfg.source != FOLLOW_FILE || f->state == FOLLOWER_READING
+        || clock_now_ms() - f->state_ms < FOLLOWER_GRACE_MS)
+        return;
+    out->state = f->state;
+    out->since_ms = f->state_ms;
+    snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
+}
+
 /* 1: opened at 0; 0: does not exist; -1: error (in err). */
 static int file_open(struct follower *f, char *err, size_t errlen)
 {
@@ -279,8 +330,11 @@ static int file_start(struct follower *f, char *err, size_t errlen)
         msg_warn(MOD, "ignoring unreadable position file %s", f->state_path);
         have = 0;
     }
-    if ((rc = file_open(f, err, errlen)) <= 0)
-        return rc;              /* a missing file is read from 0 when it appears */
+    if ((rc = file_open(f, err, errlen)) <= 0) {
+        if (rc == 0)            /* a missing file is read from 0 when it appears */
+            set_state(f, FOLLOWER_MISSING, NULL);
+        return rc;
+    }
     if (fstat(f->fd, &st) < 0) {
         snprintf(err, errlen, "fstat %s: %s", f->path, strerror(errno));
         return -1;
@@ -310,13 +364,12 @@ void follower_poll(struct follower *f)
         return;
     if (f->fd < 0) {
         int rc = file_open(f, err, sizeof(err));
-        if (rc < 0 && !f->open_warned) {
-            msg_warn(MOD, "%s", err);
-            f->open_warned = 1;
-        }
-        if (rc <= 0)
+        if (rc <= 0) {
+            set_state(f, rc < 0 ? FOLLOWER_UNREADABLE : FOLLOWER_MISSING, rc < 0 ? err : NULL);
+            warn_if_lasting(f);
             return;
-        f->open_warned = 0;
+        }
+        set_state(f, FOLLOWER_READING, NULL);
         f->dirty = 1;
     }
     more = drain(f, &eof);

@@ -100,4 +100,23 @@ int follower_save(struct follower *f);
 
 const struct follower_stats *follower_stats(const struct follower *f);
 
+/*
+ * FOLLOW_FILE: whether the file is being read.  A file that is missing or
+ * cannot be opened for FOLLOWER_GRACE_MS (a rotation's moment between the
+ * rename and the new file does not count) is logged once with msg_warn and
+ * reported here until it is read again, which is logged with msg_info.
+ * Other sources are always FOLLOWER_READING.
+ */
+#define FOLLOWER_GRACE_MS 5000
+
+enum follower_state { FOLLOWER_READING = 0, FOLLOWER_MISSING, FOLLOWER_UNREADABLE };
+
+struct follower_health {
+    enum follower_state state;
+    uint64_t since_ms;          /* wall clock: when the state began */
+    char reason[256];           /* FOLLOWER_UNREADABLE: e.g. "open ...: Permission denied" */
+};
+
+void follower_health(const struct follower *f, struct follower_health *out);
+
 #endif

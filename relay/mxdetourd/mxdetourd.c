@@ -39,6 +39,7 @@
 #include "privsep.h"
 #include "routes.h"
 #include "msg.h"
+#include "setupcheck.h"
 
 /*
  * The modules, in start order: a module comes after the modules it calls,
@@ -138,6 +139,9 @@ int main(int argc, char **argv)
         return DAEMON_EXIT_CONFIG;
     }
     if (check) {
+        /* The file is valid; what it names may still not work here
+         * (warnings on stderr, the exit status stays 0). */
+        (void)setupcheck_warnings(cfg, stderr);
         printf("mxdetourd: configuration %s is valid\n", file);
         cfg_free(cfg);
         return DAEMON_EXIT_OK;

@@ -32,7 +32,35 @@ static struct {
     int warned;                     /* a failed write was logged */
     char outage_reason[OUTAGE_REASON_MAX];
     uint64_t started_ms;            /* clock_mono_ms() at start */
+    struct {
+        char source[256];
+        enum health_log_state state;
+        uint64_t since_ms;
+        char reason[256];
+    } logs[HEALTH_MAX_LOGS];
+    size_t nlogs;
 } hl;
+
+static const char *const log_state_names[] = {"ok", "missing", "unreadable", "silent"};
+
+void health_note_logs(const struct health_log *logs, size_t n)
+{
+    int64_t count[4] = {0};
+
+    hl.nlogs = n < HEALTH_MAX_LOGS ? n : HEALTH_MAX_LOGS;
+    for (size_t i = 0; i < hl.nlogs; i++) {
+        unsigned st = (unsigned)logs[i].state < 4 ? (unsigned)logs[i].state : HEALTH_LOG_OK;
+        snprintf(hl.logs[i].source, sizeof(hl.logs[i].source), "%s",
+                 logs[i].source ? logs[i].source : "-");
+        snprintf(hl.logs[i].reason, sizeof(hl.logs[i].reason), "%s",
+                 logs[i].reason ? logs[i].reason : "");
+        hl.logs[i].state = (enum health_log_state)st;
+        hl.logs[i].since_ms = logs[i].since_ms;
+        count[st]++;
+    }
+    for (unsigned st = HEALTH_LOG_MISSING; st <= HEALTH_LOG_SILENT; st++)
+        metrics_set(MET_LOGS_NOT_READ, st - 1, count[st]);
+}
 
 void health_note_rules(const struct rules *r)
 {
@@ -140,6 +168,18 @@ static int write_file(void)
     feedset_counts(&feeds, &loaded);
     if (feeds)
         fprintf(fp, "feeds %u %u\n", loaded, feeds);
+    uint64_t now = clock_now_ms();
+    for (size_t i = 0; i < hl.nlogs; i++) {
+        uint64_t since = hl.logs[i].since_ms;
+        fprintf(fp, "log %s %llu ", log_state_names[hl.logs[i].state],
+                (unsigned long long)(since && now > since ? (now - since) / 1000 : 0));
+        put_text(fp, hl.logs[i].source);
+        if (hl.logs[i].reason[0]) {
+            fputs(": ", fp);
+            put_text(fp, hl.logs[i].reason);
+        }
+        fputc('\n', fp);
+    }
     if (fclose(fp) != 0 || rename(tmp, hl.path) < 0)
         return discard(tmp);
     return 0;

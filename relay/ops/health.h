@@ -18,6 +18,10 @@
  *     relay NAME up|down                     (one per configured relay)
  *     destination UP CONFIGURED NAME         (one per destination with relays)
  *     feeds LOADED CONFIGURED                (with feeds: how many have a version in force)
+ *     log ok|missing|unreadable|silent SECONDS SOURCE[: REASON]
+ *                                            (one per configured log; SECONDS: how long
+ *                                            in that state, for silent since the last
+ *                                            Postfix line)
  *
  * A file older than HEALTH_STALE_MS, or whose pid is gone, is a daemon that
  * is not running.  The file is local on purpose: it says what this MTA's
@@ -46,6 +50,21 @@ struct rules;
 extern const struct daemon_module health_module;
 
 void health_note_rules(const struct rules *r);
+
+/* The engine's tick: what each configured log is doing.  Kept for the health
+ * file, counted in the gauge mxdetour_logs_not_read{state}. */
+enum health_log_state { HEALTH_LOG_OK, HEALTH_LOG_MISSING, HEALTH_LOG_UNREADABLE, HEALTH_LOG_SILENT };
+
+#define HEALTH_MAX_LOGS 8
+
+struct health_log {
+    const char *source;             /* a path or a command; copied */
+    enum health_log_state state;
+    uint64_t since_ms;              /* wall clock */
+    const char *reason;             /* may be NULL; copied */
+};
+
+void health_note_logs(const struct health_log *logs, size_t n);
 
 /* How many of the destination's relays are up now (relayhealth). */
 unsigned health_relays_up(const struct cfg *cfg, const struct cfg_dest *d);

@@ -9,4 +9,4 @@ INC_relay_ops = -I$(top_srcdir)/relay/ops $(INC_relay_routes) $(INC_relay_state)
 noinst_LIBRARIES += relay/ops/libmxd.a
 relay_ops_libmxd_a_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_ops)
 relay_ops_libmxd_a_SOURCES = relay/ops/health.c relay/ops/health.h relay/ops/metrics_http.c \
-	relay/ops/metrics_http.h
+	relay/ops/metrics_http.h relay/ops/setupcheck.c relay/ops/setupcheck.h

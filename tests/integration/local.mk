@@ -3,7 +3,7 @@
 # processes; the netns ones (root) use the bed of tests/e2e.  The small
 # drivers (probe_cli, routes_cli) let the shell tests run one module.
 # Listed by name: a directory would bring the build's logs and objects too.
-EXTRA_DIST += tests/integration/bedtap.sh tests/integration/check.sh \
+EXTRA_DIST += tests/integration/bedtap.sh tests/integration/check.sh tests/integration/log_health.sh \
 	tests/integration/ctl.sh tests/integration/daemon_lifecycle.sh \
 	tests/integration/daemon_notify.sh tests/integration/daemon_shared.sh \
 	tests/integration/daemon_syslog.sh tests/integration/metrics.sh \
@@ -40,4 +40,5 @@ TESTS += tests/integration/daemon_lifecycle.sh tests/integration/daemon_notify.s
 	tests/integration/sentinel_ctl.sh tests/integration/sentinel_failover.sh \
 	tests/integration/prober_netns.sh tests/integration/routes_postfix.sh \
 	tests/integration/milter_postfix.sh \
-	tests/integration/metrics.sh tests/integration/check.sh tests/integration/metrics_postfix.sh
+	tests/integration/metrics.sh tests/integration/check.sh tests/integration/metrics_postfix.sh \
+	tests/integration/log_health.sh

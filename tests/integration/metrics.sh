@@ -129,7 +129,7 @@ expect_eq "daemon a stops with status 0 and no sanitizer report" \
 
 # The example alerting rules.
 out=$(promtool check rules "$top_srcdir/docs/alerts.yml" 2>&1; echo "exit $?")
-expect_match "promtool check rules accepts docs/alerts.yml" "$out" 'SUCCESS: 6 rules found'
+expect_match "promtool check rules accepts docs/alerts.yml" "$out" 'SUCCESS: 7 rules found'
 out=$(cd "$top_srcdir/tests/data/prometheus" && promtool test rules alerts_test.yml 2>&1; echo "exit $?")
 expect_match "the example alerts fire when they should (promtool test rules)" "$out" 'exit 0$'
 tap_exit

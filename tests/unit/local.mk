@@ -121,6 +121,13 @@ tests_unit_test_routetable_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top
 tests_unit_test_routetable_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_routetable_LDADD = $(RELAY_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_setupcheck
+TESTS += tests/unit/test_setupcheck
+tests_unit_test_setupcheck_SOURCES = tests/unit/test_setupcheck.c
+tests_unit_test_setupcheck_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_ops) -I$(top_srcdir)/tests/unit
+tests_unit_test_setupcheck_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_setupcheck_LDADD = $(RELAY_TEST_LIBS)
+
 check_PROGRAMS += tests/unit/test_sdnotify
 TESTS += tests/unit/test_sdnotify
 tests_unit_test_sdnotify_SOURCES = tests/unit/test_sdnotify.c

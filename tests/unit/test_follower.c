@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "check_main.h"
+#include "clock.h"
 #include "follower.h"
 
 #define MAXLINES 64
@@ -138,6 +141,67 @@ START_TEST(starts_at_end_and_follows_rename_rotation)
     ck_assert_str_eq(lines[6], "after gap");
     follower_free(f);
     event_base_free(base);
+}
+END_TEST
+
+/* A log that is missing, then unreadable, is reported only after the grace
+ * time, and reading again clears it. */
+START_TEST(missing_and_unreadable_logs_are_reported_after_grace)
+{
+    struct event_base *base = event_base_new();
+    struct follower_health h;
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    char old[160];
+    struct follower *f;
+    int sock;
+
+    clock_fake(1700000000000ULL);
+    f = follow_file(base, NULL, 0);     /* no file yet */
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_READING);     /* within the grace time */
+    clock_advance(FOLLOWER_GRACE_MS);
+    follower_poll(f);
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_MISSING);
+    ck_assert_uint_eq(h.since_ms, 1700000000000ULL);
+
+    append(logpath, "first\n");
+    follower_poll(f);
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_READING);
+    ck_assert_int_eq(nlines, 1);
+
+    /* Rotated, and what appears at the path cannot be opened (a socket:
+     * ENXIO, which holds for root too). */
+    snprintf(old, sizeof(old), "%s.1", logpath);
+    ck_assert_int_eq(rename(logpath, old), 0);
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_uint_lt(strlen(logpath), sizeof(sun.sun_path));
+    memcpy(sun.sun_path, logpath, strlen(logpath) + 1);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    follower_poll(f);
+    follower_poll(f);
+    clock_advance(FOLLOWER_GRACE_MS - 1);
+    follower_poll(f);
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_READING);     /* not yet */
+    clock_advance(1);
+    follower_poll(f);
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_UNREADABLE);
+    ck_assert_msg(strstr(h.reason, logpath) != NULL, "reason: %s", h.reason);
+
+    close(sock);
+    unlink(logpath);
+    append(logpath, "second\n");
+    follower_poll(f);
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_READING);
+    ck_assert_int_eq(nlines, 2);
+    ck_assert_str_eq(lines[1], "second");
+    follower_free(f);
+    event_base_free(base);
+    clock_fake(0);
 }
 END_TEST
 
@@ -337,6 +401,7 @@ Suite *make_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, starts_at_end_and_follows_rename_rotation);
     tcase_add_test(tc, truncation_restarts_at_zero);
+    tcase_add_test(tc, missing_and_unreadable_logs_are_reported_after_grace);
     tcase_add_test(tc, partial_and_overlong_lines);
     tcase_add_test(tc, restart_resumes_without_duplicates);
     tcase_add_test(tc, pipe_input_and_its_end);

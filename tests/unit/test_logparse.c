@@ -339,6 +339,8 @@ START_TEST(syslog_names)
     ck_assert_int_eq(feed(lp, "Nov 23 11:02:03 mta postfix-out/lmtp[10]: connect to b[192.0.2.2]:24: "
                               "Connection refused"), 1);
     ck_assert_uint_eq(logparse_stats(lp)->foreign, 3);
+    /* smtpd is no evidence but is a line of the instance (log silence) */
+    ck_assert_uint_eq(logparse_stats(lp)->instance, 4);
     logparse_free(lp);
 
     lp = new_parser(NULL);
