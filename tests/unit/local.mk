@@ -143,4 +143,12 @@ tests_unit_test_helper_CFLAGS = $(UNIT_CFLAGS)
 # The helper links what mxdetour-helper links, and no more.
 tests_unit_test_helper_LDADD = relay/helper/libmxd.a lib/base/libmxd.a $(LIBNFTABLES_LIBS) $(LIBMNL_LIBS) $(CHECK_LIBS)
 
+check_PROGRAMS += tests/unit/test_routeview
+TESTS += tests/unit/test_routeview
+tests_unit_test_routeview_SOURCES = tests/unit/test_routeview.c
+tests_unit_test_routeview_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdir)/tests/unit
+tests_unit_test_routeview_CFLAGS = $(UNIT_CFLAGS) -pthread
+tests_unit_test_routeview_LDADD = $(RELAY_TEST_LIBS)
+tests_unit_test_routeview_LDFLAGS = -pthread
+
 endif
