@@ -151,4 +151,11 @@ tests_unit_test_routeview_CFLAGS = $(UNIT_CFLAGS) -pthread
 tests_unit_test_routeview_LDADD = $(RELAY_TEST_LIBS)
 tests_unit_test_routeview_LDFLAGS = -pthread
 
+check_PROGRAMS += tests/unit/test_feedpolicy
+TESTS += tests/unit/test_feedpolicy
+tests_unit_test_feedpolicy_SOURCES = tests/unit/test_feedpolicy.c
+tests_unit_test_feedpolicy_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine) -I$(top_srcdir)/tests/unit
+tests_unit_test_feedpolicy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_feedpolicy_LDADD = $(RELAY_TEST_LIBS)
+
 endif
