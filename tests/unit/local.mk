@@ -158,4 +158,11 @@ tests_unit_test_feedpolicy_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine) -I$(top
 tests_unit_test_feedpolicy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_feedpolicy_LDADD = $(RELAY_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_kick
+TESTS += tests/unit/test_kick
+tests_unit_test_kick_SOURCES = tests/unit/test_kick.c
+tests_unit_test_kick_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdir)/tests/unit
+tests_unit_test_kick_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kick_LDADD = $(RELAY_TEST_LIBS)
+
 endif
