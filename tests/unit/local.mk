@@ -165,4 +165,11 @@ tests_unit_test_kick_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdi
 tests_unit_test_kick_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_kick_LDADD = $(RELAY_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_routes
+TESTS += tests/unit/test_routes
+tests_unit_test_routes_SOURCES = tests/unit/test_routes.c
+tests_unit_test_routes_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdir)/tests/unit
+tests_unit_test_routes_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_routes_LDADD = $(RELAY_TEST_LIBS)
+
 endif
