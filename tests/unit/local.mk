@@ -172,4 +172,13 @@ tests_unit_test_routes_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_src
 tests_unit_test_routes_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_routes_LDADD = $(RELAY_TEST_LIBS)
 
+# test_kernelpub stands in for the root helper: it defines privsep_available(),
+# privsep_request_kernel() and privsep_cancel() itself.
+check_PROGRAMS += tests/unit/test_kernelpub
+TESTS += tests/unit/test_kernelpub
+tests_unit_test_kernelpub_SOURCES = tests/unit/test_kernelpub.c
+tests_unit_test_kernelpub_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_kernel) -I$(top_srcdir)/tests/unit
+tests_unit_test_kernelpub_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kernelpub_LDADD = $(RELAY_TEST_LIBS)
+
 endif
