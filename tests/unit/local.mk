@@ -181,4 +181,11 @@ tests_unit_test_kernelpub_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_kernel) -I$(top_
 tests_unit_test_kernelpub_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_kernelpub_LDADD = $(RELAY_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_engine
+TESTS += tests/unit/test_engine
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
+tests_unit_test_engine_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine) -I$(top_srcdir)/tests/unit
+tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_LDADD = $(RELAY_TEST_LIBS)
+
 endif
