@@ -150,4 +150,49 @@ tests_unit_test_helper_CFLAGS = $(UNIT_CFLAGS)
 # The helper links what mxdetour-helper links, and no more.
 tests_unit_test_helper_LDADD = relay/helper/libmxd.a lib/base/libmxd.a $(LIBNFTABLES_LIBS) $(LIBMNL_LIBS) $(CHECK_LIBS)
 
+check_PROGRAMS += tests/unit/test_routeview
+TESTS += tests/unit/test_routeview
+tests_unit_test_routeview_SOURCES = tests/unit/test_routeview.c
+tests_unit_test_routeview_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdir)/tests/unit
+tests_unit_test_routeview_CFLAGS = $(UNIT_CFLAGS) -pthread
+tests_unit_test_routeview_LDADD = $(RELAY_TEST_LIBS)
+tests_unit_test_routeview_LDFLAGS = -pthread
+
+check_PROGRAMS += tests/unit/test_feedpolicy
+TESTS += tests/unit/test_feedpolicy
+tests_unit_test_feedpolicy_SOURCES = tests/unit/test_feedpolicy.c
+tests_unit_test_feedpolicy_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine) -I$(top_srcdir)/tests/unit
+tests_unit_test_feedpolicy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_feedpolicy_LDADD = $(RELAY_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_kick
+TESTS += tests/unit/test_kick
+tests_unit_test_kick_SOURCES = tests/unit/test_kick.c
+tests_unit_test_kick_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdir)/tests/unit
+tests_unit_test_kick_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kick_LDADD = $(RELAY_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_routes
+TESTS += tests/unit/test_routes
+tests_unit_test_routes_SOURCES = tests/unit/test_routes.c
+tests_unit_test_routes_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_routes) -I$(top_srcdir)/tests/unit
+tests_unit_test_routes_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_routes_LDADD = $(RELAY_TEST_LIBS)
+
+# test_kernelpub stands in for the root helper: it defines privsep_available(),
+# privsep_request_kernel() and privsep_cancel() itself.
+check_PROGRAMS += tests/unit/test_kernelpub
+TESTS += tests/unit/test_kernelpub
+tests_unit_test_kernelpub_SOURCES = tests/unit/test_kernelpub.c
+tests_unit_test_kernelpub_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_kernel) -I$(top_srcdir)/tests/unit
+tests_unit_test_kernelpub_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kernelpub_LDADD = $(RELAY_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_engine
+TESTS += tests/unit/test_engine
+tests_unit_test_engine_SOURCES = tests/unit/test_engine.c
+tests_unit_test_engine_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine) -I$(top_srcdir)/tests/unit
+tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_engine_LDADD = $(RELAY_TEST_LIBS)
+
 endif

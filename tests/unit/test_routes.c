@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Unit tests for relay/routes/routes, the route publisher, with the real
+ * postmap(1) and the system's Postfix configuration (/etc/postfix); the
+ * table lives in a temporary directory.  SKIP_CASE when postmap is missing.
+ * No helper runs (privsep is never opened), so with reload "auto" the
+ * reload cannot be asked for: routes then behaves as without a reload.
+ *
+ * The wanted set (normalised names, replace, remove, refused input), the
+ * start (the table in force is taken; a missing database is published at
+ * once), the debounce and its ceiling, when a new detour counts as live,
+ * a failing postmap (the table in force stays; retried after a reload of
+ * the settings), and the stop publishing what is pending.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "check_main.h"
+#include "clock.h"
+#include "msg.h"
+#include "routes.h"
+#include "routetable.h"
+
+#define POSTMAP "/usr/sbin/postmap"
+#define CONFDIR "/etc/postfix"
+
+static char dir[64], table[128];
+static struct event_base *base;
+static struct cfg cfg;
+static int warnings;
+static char live[32][ROUTE_DOMAIN_SIZE];
+static int nlive;
+static uint64_t first_live_ms;
+
+static void capture(int pri, const char *module, const char *text)
+{
+    (void)module;
+    (void)text;
+    if (pri == LOG_WARNING)
+        warnings++;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/test_routes.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(table, sizeof(table), "%s/transport", dir);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.routes.mode = ROUTES_TABLE;
+    cfg.routes.table = table;
+    cfg.routes.table_type = (char *)"hash";
+    cfg.routes.postmap = (char *)POSTMAP;
+    cfg.routes.reload = RELOAD_NEVER;
+    cfg.routes.reload_interval_ms = 10000;
+    cfg.postfix.config_directory = (char *)CONFDIR;
+    ck_assert_ptr_nonnull(base = event_base_new());
+    warnings = nlive = 0;
+    first_live_ms = 0;
+    msg_set_capture(capture);
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+
+    routes_on_live(NULL, NULL);
+    routes_free();
+    event_base_free(base);
+    msg_set_capture(NULL);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int have_postmap(void)
+{
+    return access(POSTMAP, X_OK) == 0 && access(CONFDIR "/main.cf", R_OK) == 0;
+}
+
+static const char *slurp(const char *path)
+{
+    static char buf[65536];
+    FILE *fp = fopen(path, "r");
+    size_t n = 0;
+
+    if (fp) {
+        n = fread(buf, 1, sizeof(buf) - 1, fp);
+        fclose(fp);
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* The table's routes, without its header lines. */
+static const char *routes_in_table(void)
+{
+    static char out[65536];
+    const char *p = slurp(table);
+    size_t n = 0;
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        if (*p != '#' && n + len < sizeof(out)) {
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p += len;
+    }
+    out[n] = 0;
+    return out;
+}
+
+static void on_live(const char *domain, void *arg)
+{
+    (void)arg;
+    if (nlive == 0)
+        first_live_ms = clock_mono_ms();
+    if (nlive < 32)
+        snprintf(live[nlive++], sizeof(live[0]), "%s", domain);
+}
+
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    event_base_loopbreak(base);
+}
+
+static void run_loop(uint64_t ms)
+{
+    struct event *limit = evtimer_new(base, stop_loop, NULL);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+    evtimer_add(limit, &tv);
+    event_base_dispatch(base);
+    event_free(limit);
+}
+
+/* A table and its database, made by postmap, as an earlier run left them. */
+static void table_in_force(const char *text)
+{
+    char cmd[256];
+    FILE *fp = fopen(table, "w");
+
+    ck_assert_ptr_nonnull(fp);
+    fputs(text, fp);
+    fclose(fp);
+    snprintf(cmd, sizeof(cmd), POSTMAP " -c " CONFDIR " hash:%s", table);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(wanted_routes_are_normalised_replaced_and_removed)
+{
+    /* No routes_init: the wanted set is kept without a loop. */
+    ck_assert_int_eq(routes_set("Blocked.TEST", "smtp:[relay.example]:587"), 0);
+    ck_assert_str_eq(routes_get("blocked.test"), "smtp:[relay.example]:587");
+    ck_assert_str_eq(routes_get("BLOCKED.test"), "smtp:[relay.example]:587");
+    ck_assert_int_eq(routes_set(".Sub.Example", "smtp-wg:"), 0);
+    ck_assert_str_eq(routes_get(".sub.example"), "smtp-wg:");
+    ck_assert_ptr_null(routes_get("sub.example"));     /* the parent is not below itself */
+    ck_assert_uint_eq(routes_count(), 2);
+    ck_assert_int_eq(routes_set("blocked.test", "smtp:[relay.example]:587"), 0);
+    ck_assert_uint_eq(routes_count(), 2);
+    ck_assert_int_eq(routes_set("blocked.test", "smtp-wg:"), 0);
+    ck_assert_str_eq(routes_get("blocked.test"), "smtp-wg:");
+    ck_assert_uint_eq(routes_count(), 2);
+    /* Refused: not a domain, a next hop Postfix would misread. */
+    ck_assert_int_eq(routes_set("bad domain.test", "smtp:"), -1);
+    ck_assert_int_eq(routes_set("x.test", "smtp:[r]:25 extra"), -1);
+    ck_assert_int_eq(routes_set("x.test", "smtp"), -1);
+    ck_assert_ptr_null(routes_get("x.test"));
+    ck_assert_int_eq(warnings, 3);
+    /* Direct again; a domain with no route going direct changes nothing. */
+    ck_assert_int_eq(routes_set("Blocked.test", NULL), 0);
+    ck_assert_ptr_null(routes_get("blocked.test"));
+    ck_assert_int_eq(routes_set("never.test", ""), 0);
+    ck_assert_uint_eq(routes_count(), 1);
+}
+END_TEST
+
+START_TEST(start_publishes_a_missing_database_at_once)
+{
+    struct stat st;
+    char db[160];
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    snprintf(db, sizeof(db), "%s.db", table);
+    ck_assert_int_eq(stat(db, &st), 0);
+    ck_assert_ptr_nonnull(strstr(slurp(table), ", 0 routes\n"));
+    ck_assert_uint_eq(routes_count(), 0);
+}
+END_TEST
+
+START_TEST(start_takes_the_table_in_force)
+{
+    struct stat before, after;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    table_in_force("b.test\tsmtp:[relay.example]:587\na.test\tsmtp-wg:\n");
+    ck_assert_int_eq(stat(table, &before), 0);
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    ck_assert_uint_eq(routes_count(), 2);
+    ck_assert_str_eq(routes_get("a.test"), "smtp-wg:");
+    ck_assert_str_eq(routes_get("b.test"), "smtp:[relay.example]:587");
+    /* Nothing to publish: the table is left as it is, and so at stop. */
+    routes_free();
+    ck_assert_int_eq(stat(table, &after), 0);
+    ck_assert_int_eq(before.st_ino, after.st_ino);
+    ck_assert_int_eq(before.st_mtime, after.st_mtime);
+}
+END_TEST
+
+START_TEST(changes_are_debounced_and_a_new_detour_is_live_once_published)
+{
+    uint64_t t0;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    t0 = clock_mono_ms();
+    ck_assert_int_eq(routes_set("b.test", "smtp:[relay.example]:587"), 0);
+    ck_assert_int_eq(routes_set("a.test", "smtp-wg:"), 0);
+    ck_assert_str_eq(routes_in_table(), "");        /* not yet */
+    ck_assert_int_eq(nlive, 0);
+    run_loop(1500);
+    ck_assert_str_eq(routes_in_table(), "a.test\tsmtp-wg:\nb.test\tsmtp:[relay.example]:587\n");
+    ck_assert_int_eq(nlive, 2);
+    ck_assert_str_eq(live[0], "a.test");
+    ck_assert_str_eq(live[1], "b.test");
+    ck_assert_msg(first_live_ms - t0 >= ROUTES_DEBOUNCE_MS - 20, "published after %llu ms",
+                  (unsigned long long)(first_live_ms - t0));
+    /* A removal is published too, but is no new detour to announce. */
+    ck_assert_int_eq(routes_set("a.test", NULL), 0);
+    run_loop(1000);
+    ck_assert_str_eq(routes_in_table(), "b.test\tsmtp:[relay.example]:587\n");
+    ck_assert_int_eq(nlive, 2);
+    ck_assert_int_eq(warnings, 0);
+}
+END_TEST
+
+static int nset;
+
+static void set_another(evutil_socket_t fd, short what, void *arg)
+{
+    char name[32];
+
+    (void)fd;
+    (void)what;
+    (void)arg;
+    if (nset == 25)
+        return;                     /* the stream ends after 2.5 s */
+    snprintf(name, sizeof(name), "d%d.test", ++nset);
+    ck_assert_int_eq(routes_set(name, "smtp-wg:"), 0);
+}
+
+START_TEST(a_stream_of_changes_is_published_within_the_ceiling)
+{
+    struct event *ev;
+    struct timeval every = {0, 100000};
+    uint64_t t0;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    nset = 0;
+    ev = event_new(base, -1, EV_PERSIST, set_another, NULL);
+    t0 = clock_mono_ms();
+    ck_assert_int_eq(routes_set("d0.test", "smtp-wg:"), 0);
+    event_add(ev, &every);
+    run_loop(3000);
+    event_free(ev);
+    /* A change every 100 ms for 2.5 s never lets 200 ms of quiet pass: the
+     * first publication comes at the ceiling, 1 s after the first change
+     * (plus postmap's time), not after the stream. */
+    ck_assert_int_gt(nlive, 0);
+    ck_assert_msg(first_live_ms - t0 >= ROUTES_DEBOUNCE_MAX_MS - 50 && first_live_ms - t0 < 2500,
+                  "first publication after %llu ms", (unsigned long long)(first_live_ms - t0));
+    ck_assert_int_eq(nlive, 26);                    /* and every domain in the end */
+    ck_assert_str_eq(live[0], "d0.test");
+}
+END_TEST
+
+START_TEST(without_the_helper_reload_auto_still_goes_live)
+{
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    cfg.routes.reload = RELOAD_AUTO;
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    ck_assert_int_eq(routes_set("a.test", "smtp-wg:"), 0);
+    /* A flush publishes at once; no reload can be asked for, so the
+     * detour is as live as it gets without one. */
+    ck_assert_int_eq(routes_flush(), 0);
+    ck_assert_str_eq(routes_in_table(), "a.test\tsmtp-wg:\n");
+    ck_assert_int_eq(nlive, 1);
+    ck_assert_str_eq(live[0], "a.test");
+    ck_assert_int_eq(warnings, 1);                  /* "no postfix reload (...)" */
+}
+END_TEST
+
+START_TEST(a_failing_postmap_keeps_the_table_and_is_retried)
+{
+    struct daemon d;
+    struct cfg good;
+    const char *before;
+    static char saved[65536];
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    table_in_force("a.test\tsmtp:[old]:25\n");
+    snprintf(saved, sizeof(saved), "%s", slurp(table));
+    good = cfg;
+    cfg.routes.postmap = (char *)"/bin/false";
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    ck_assert_int_eq(routes_set("b.test", "smtp:[new]:25"), 0);
+    ck_assert_int_eq(routes_flush(), -1);
+    before = slurp(table);
+    ck_assert_str_eq(before, saved);
+    ck_assert_int_eq(nlive, 0);
+    ck_assert_int_eq(warnings, 1);
+    /* A reload of the settings brings a working postmap; the retry
+     * (ROUTES_RETRY_MIN_MS) publishes. */
+    memset(&d, 0, sizeof(d));
+    d.base = base;
+    d.cfg = &good;
+    routes_module.reload(&d, &cfg);
+    run_loop(ROUTES_RETRY_MIN_MS + 800);
+    ck_assert_str_eq(routes_in_table(), "a.test\tsmtp:[old]:25\nb.test\tsmtp:[new]:25\n");
+    ck_assert_int_eq(nlive, 1);
+    ck_assert_str_eq(live[0], "b.test");
+}
+END_TEST
+
+START_TEST(stop_publishes_what_is_pending)
+{
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    ck_assert_int_eq(routes_set("a.test", "smtp-wg:"), 0);
+    routes_free();
+    ck_assert_str_eq(routes_in_table(), "a.test\tsmtp-wg:\n");
+    ck_assert_int_eq(nlive, 0);                     /* no reload, no announcement at stop */
+    ck_assert_uint_eq(routes_count(), 0);
+}
+END_TEST
+
+Suite *make_suite(void)
+{
+    Suite *s = suite_create("routes");
+    TCase *tc = tcase_create("routes");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, wanted_routes_are_normalised_replaced_and_removed);
+    tcase_add_test(tc, start_publishes_a_missing_database_at_once);
+    tcase_add_test(tc, start_takes_the_table_in_force);
+    tcase_add_test(tc, changes_are_debounced_and_a_new_detour_is_live_once_published);
+    tcase_add_test(tc, a_stream_of_changes_is_published_within_the_ceiling);
+    tcase_add_test(tc, without_the_helper_reload_auto_still_goes_live);
+    tcase_add_test(tc, a_failing_postmap_keeps_the_table_and_is_retried);
+    tcase_add_test(tc, stop_publishes_what_is_pending);
+    suite_add_tcase(s, tc);
+    return s;
+}
