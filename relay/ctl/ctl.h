@@ -2,7 +2,8 @@
 /*
  * ctl - the pieces of mxdetourctl(8): option state shared by the commands,
  * and the commands themselves (ctl_state.c: status, list, block, unblock,
- * clear; ctl_show.c: show; ctl_feed.c: feed test; ctl_check.c: status --check).  mxdetourctl talks to Redis
+ * clear; ctl_show.c: show; ctl_feed.c: feed test; ctl_check.c: status --check;
+ * ctl_daemon.c: whether mxdetourd runs).  mxdetourctl talks to Redis
  * directly, so it works while mxdetourd is down.
  */
 #ifndef MXD_CTL_H
@@ -35,6 +36,15 @@ struct ctl {
     int check;              /* status --check */
     const char *redis_err;  /* why store is NULL */
 };
+
+/* Whether mxdetourd runs here (ctl_daemon.c). */
+struct ctl_daemon {
+    int running;            /* 1 runs, 0 does not, -1 cannot tell */
+    long pid;               /* 0 when not running */
+    uint64_t since_ms;      /* when its pid file was written; 0 unknown */
+    char why[600];          /* not running or cannot tell: why */
+};
+void ctl_daemon_state(const struct cfg *cfg, struct ctl_daemon *d);
 
 /* Helpers shared by the command files. */
 const char *ctl_when(uint64_t ms, char *buf, size_t size);      /* ISO 8601 UTC */

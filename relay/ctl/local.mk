@@ -9,5 +9,5 @@ sbin_PROGRAMS += mxdetourctl
 mxdetourctl_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_ctl)
 mxdetourctl_SOURCES = relay/ctl/mxdetourctl.c relay/ctl/ctl.h relay/ctl/ctl_state.c \
 	relay/ctl/ctl_show.c relay/ctl/ctl_replay.c relay/ctl/ctl_probe.c relay/ctl/ctl_feed.c \
-	relay/ctl/ctl_kernel.c relay/ctl/ctl_check.c
+	relay/ctl/ctl_kernel.c relay/ctl/ctl_check.c relay/ctl/ctl_daemon.c
 mxdetourctl_LDADD = $(RELAY_LIBS) $(RELAY_DEPS)

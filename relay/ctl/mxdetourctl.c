@@ -25,7 +25,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: mxdetourctl [-c FILE] [--json] COMMAND [ARGS]\n"
             "commands:\n"
-            "  status                         Redis, site and counts of what is detoured\n"
+            "  status                         whether mxdetourd runs, Redis (or why it is\n"
+            "                                 down), site, counts of what is detoured\n"
             "  status --check                 one line and exit code 0 OK, 1 WARNING,\n"
             "                                 2 CRITICAL, 3 UNKNOWN, for monitoring\n"
             "  list [--all]                   addresses, destinations and manual overrides\n"
