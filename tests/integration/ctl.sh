@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # mxdetourctl against a real redis-server: block, list, show, unblock, clear,
 # --json, TTLs, exit codes, status (whether mxdetourd runs, why Redis is
-# down), and what it says when Redis is down.
+# down), config, and what it says when Redis is down.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/redis.sh"
@@ -12,7 +12,7 @@ trap '[ -n "$greeter" ] && kill $greeter 2>/dev/null; [ -n "$locker" ] && kill $
       redis_stop; rm -rf "$tmp"' EXIT INT TERM
 ctl="$top_builddir/mxdetourctl -c $tmp/mxdetour.conf"
 
-plan 31
+plan 36
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 cat >"$tmp/mxdetour.conf" <<CONF
 site = "lab";
@@ -45,6 +45,13 @@ out=$($ctl status)
 expect_match "a pid file nobody locks is a daemon that is gone" "$out" "^mxdetourd: +not running \(pid [0-9]+ of $tmp/mxdetourd.pid is gone\)$"
 out=$($ctl list); rc=$?
 expect_match "an empty list says so" "$rc:$out" '^0:nothing detoured and no manual override'
+out=$($ctl config)
+expect_match "config prints what the file sets" "$out" "^redis.socket = $tmp/redis.sock\$"
+expect_match "config prints list members by name" "$out" '^relays.wg.transport = smtp-wg$'
+if printf '%s\n' "$out" | grep -q '^probe.port'; then fail "config leaves out defaults"; else pass "config leaves out defaults"; fi
+out=$($ctl config --all)
+expect_match "config --all marks the defaults" "$out" '^probe.port = 25 +# default$'
+expect_match "config --all prints set values unmarked" "$out" '^site = lab$'
 out=$($ctl block blocked.test --via relay-fi --ttl 2h --reason "registry entry"); rc=$?
 expect_eq "block exits 0" "$rc" 0
 expect_match "block says what it did" "$out" '^blocked blocked.test via relay-fi for 2h$'
