@@ -72,10 +72,9 @@ static void from_health(const struct cfg *cfg, struct ctl_daemon *d)
     snprintf(path, sizeof(path), "%s/%s", cfg->state_dir, HEALTH_FILE);
     if ((fp = fopen(path, "re")) == NULL)
         return;
-    for (int i = 0; i < 8 && fgets(line, sizeof(line), fp); i++) {
-        if (sscanf(line, "pid %ld", &pid) == 1 || sscanf(line, "written %" SCNu64, &written) == 1)
-            continue;
-    }
+    for (int i = 0; i < 8 && fgets(line, sizeof(line), fp); i++)    /* both come first */
+        if (sscanf(line, "pid %ld", &pid) != 1)
+            sscanf(line, "written %" SCNu64, &written);
     fclose(fp);
     if (pid > 0 && written + HEALTH_STALE_MS >= clock_now_ms() && pid_alive(pid)) {
         d->running = 1;

@@ -45,11 +45,13 @@ static int capture(const char *const argv[], char **out, char *err, size_t errle
         free(buf);
         return -1;
     }
+    int late = 0;
     for (;;) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
         uint64_t now = spawn_real_ms();
         if (now >= deadline || poll(&p, 1, (int)(deadline - now)) == 0) {
             snprintf(err, errlen, "%s: no answer within %d ms", argv[0], POSTCONF_TIMEOUT_MS);
+            late = 1;
             break;
         }
         ssize_t r = read(fd, buf + len, POSTCONF_MAX - len);
@@ -60,17 +62,28 @@ static int capture(const char *const argv[], char **out, char *err, size_t errle
         len += (size_t)r;
         if (len == POSTCONF_MAX) {
             snprintf(err, errlen, "%s: more than %d bytes of output", argv[0], POSTCONF_MAX);
+            late = 1;
             break;
         }
     }
     close(fd);
     buf[len] = 0;
-    status = spawn_stop(pid, 1000);
     *out = buf;
-    if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && len < POSTCONF_MAX)
+    if (late) {                 /* a stuck or runaway postconf: end it */
+        spawn_stop(pid, 1000);
+        return -1;
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, errlen, "waitpid: %s", strerror(errno));
+            return -1;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    if (status >= 0 && WIFEXITED(status))
+    if (WIFEXITED(status))
         snprintf(err, errlen, "exit status %d: %.300s", WEXITSTATUS(status), buf[0] ? strtok(buf, "\n") : "");
+    else
+        snprintf(err, errlen, "killed by signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     return -1;
 }
 
@@ -115,6 +128,8 @@ void doctor_postfix_read(struct doctor *d)
             *slot = strdup(value);
     }
     free(out);
+    for (size_t n = d->queue_directory ? strlen(d->queue_directory) : 0; n > 1 && d->queue_directory[n - 1] == '/';)
+        d->queue_directory[--n] = 0;
     if (d->queue_directory == NULL || d->mail_owner == NULL) {
         doctor_add(d, DOC_UNKNOWN, "postfix", "%s -c %s did not name queue_directory and mail_owner: "
                    "is %s a Postfix configuration directory?", postconf, d->postfix_dir, d->postfix_dir);
@@ -379,9 +394,23 @@ static void check_milter(struct doctor *d)
                    d->smtpd_milters && *d->smtpd_milters ? " to it" : "");
         return;
     }
-    if (cleanup != NULL && smtpd == NULL && path[0])
-        doctor_add(d, DOC_WARNING, "milter", "cleanup runs chrooted (master.cf %s/%s) but smtpd does not: "
-                   "non_smtpd_milters cannot reach unix:%s from there", cleanup->service, cleanup->type, path);
+    /* Mail from sendmail(1) meets the milter in cleanup(8), which may be
+     * chrooted where smtpd is not, or the other way round. */
+    int local = 0;
+    for (const char *p = d->non_smtpd_milters; p && (p = doctor_list_next(p, member, sizeof(member), &bad));) {
+        char a2[DOCTOR_FIELD_MAX * 4], b2[64];
+        doctor_milter_member(member, a2, sizeof(a2), b2, sizeof(b2));
+        local |= is_mxdetour(a2, cleanup ? q : NULL, path, port);
+    }
+    size_t qlen = strlen(q);
+    if (!local && cleanup && path[0] && strncmp(path, q, qlen) != 0)
+        doctor_add(d, DOC_WARNING, "milter", "cleanup runs chrooted in %s (master.cf %s/%s), so locally submitted "
+                   "mail cannot reach milter.socket %s: put the socket under %s, or use inet:127.0.0.1:PORT", q,
+                   cleanup->service, cleanup->type, path, q);
+    else if (!local)
+        doctor_add(d, DOC_WARNING, "milter", "non_smtpd_milters does not reach mxdetour's milter from cleanup%s, "
+                   "so locally submitted mail skips it: set non_smtpd_milters = %s%s", cleanup ? " (chrooted)" : "",
+                   path[0] ? "unix:" : "inet:127.0.0.1:", path[0] ? (cleanup ? path + qlen : path) : port);
     if (path[0])
         check_socket(d, path);
 }

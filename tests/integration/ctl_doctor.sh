@@ -5,7 +5,8 @@
 # setup (a missing transport table, a relay transport not in master.cf, the
 # milter socket outside smtpd's chroot, milter_default_action tempfail,
 # Redis down) gives exit code 2 and one line for each; the fixed setup 0;
-# a log without Postfix lines 1; -C and --json; and permissions judged for
+# a log without Postfix lines, mxdetour's table second or locally
+# submitted mail without the milter 1; -C and --json; and permissions judged for
 # the daemon's user.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
@@ -22,7 +23,7 @@ if ! command -v postconf >/dev/null || ! command -v postmap >/dev/null; then
     echo "1..0 # SKIP postconf and postmap (package postfix) are not installed"
     exit 0
 fi
-plan 22
+plan 25
 
 # Postfix's own master.cf, as the package installs it (smtpd chrooted).
 mkdir -p "$pf" "$tmp/spool/mxdetour" "$tmp/state" "$tmp/run"
@@ -120,6 +121,15 @@ expect_eq "a log without Postfix lines is a WARNING (exit 1)" "$rc" 1
 expect_match "which says what to check" "$out" \
     "^WARNING +logs: $tmp/maillog has no line of postfix.syslog_names in its last 64 KB"
 printf '%s mta postfix/smtpd[4711]: connect from localhost[127.0.0.1]\n' "$(date '+%b %e %T')" >"$tmp/maillog"
+: >"$pf/local"; postmap "hash:$pf/local"
+postconf -c "$pf" -e "transport_maps = hash:$pf/local, hash:$tmp/state/transport" 'non_smtpd_milters ='
+out=$($ctl doctor); rc=$?
+expect_eq "mxdetour's table second, and no non_smtpd_milters: WARNING (exit 1)" "$rc" 1
+expect_match "the table's place, and what to change" "$out" \
+    "^WARNING +transport_maps: mxdetour's table hash:$tmp/state/transport is not first in transport_maps, so an earlier table's entry for a domain hides its detour: put it first\$"
+expect_match "locally submitted mail skips the milter" "$out" \
+    "^WARNING +milter: non_smtpd_milters does not reach mxdetour's milter from cleanup \(chrooted\), so locally submitted mail skips it: set non_smtpd_milters = unix:/mxdetour/milter.sock\$"
+postconf -c "$pf" -e "transport_maps = hash:$tmp/state/transport" 'non_smtpd_milters = $smtpd_milters'
 
 # --- permissions are the daemon's user's, not the caller's ---
 if id nobody >/dev/null 2>&1; then
