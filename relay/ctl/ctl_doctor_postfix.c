@@ -20,11 +20,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl_doctor.h"
+#include "netaddr.h"
 #include "spawn.h"
 
 #define POSTCONF_MAX (1024 * 1024)
@@ -291,7 +293,7 @@ static int is_mxdetour(const char *addr, const char *root, const char *path, con
         snprintf(seen, sizeof(seen), "%s%s", root ? root : "", p);
         return strcmp(seen, path) == 0;
     }
-    if (port[0] && strncmp(addr, "inet:", 5) == 0) {
+    if (port[0] && (strncmp(addr, "inet:", 5) == 0 || strncmp(addr, "inet6:", 6) == 0)) {
         const char *colon = strrchr(addr, ':');
         return strcmp(colon + 1, port) == 0;
     }
@@ -331,6 +333,41 @@ static void check_socket(struct doctor *d, const char *path)
     }
     if (fd >= 0)
         close(fd);
+}
+
+/* libmilter's inet:PORT@HOST: does something listen there?  Only for an
+ * address literal (a name would need a DNS lookup to mean anything). */
+static void check_inet(struct doctor *d, const char *sock, const char *port)
+{
+    const char *at = strchr(sock, '@');
+    struct netaddr a;
+    struct sockaddr_storage ss = {0};
+    socklen_t len;
+
+    if (at == NULL || netaddr_parse(at + 1, &a) < 0)
+        return;
+    if (a.family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)atoi(port));
+        memcpy(&in->sin_addr, a.bytes, 4);
+        len = sizeof(*in);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)atoi(port));
+        memcpy(&in6->sin6_addr, a.bytes, 16);
+        len = sizeof(*in6);
+    }
+    int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+        doctor_add(d, DOC_WARNING, "milter", "nothing listens on %s (%s): mxdetourd is not running or has the "
+                   "milter off; mail flows without the milter's policies until it starts", sock, strerror(errno));
+    else
+        doctor_add(d, DOC_OK, "milter", "%s answers", sock);
+    close(fd);
 }
 
 static void check_milter(struct doctor *d)
@@ -413,6 +450,8 @@ static void check_milter(struct doctor *d)
                    path[0] ? "unix:" : "inet:127.0.0.1:", path[0] ? (cleanup ? path + qlen : path) : port);
     if (path[0])
         check_socket(d, path);
+    else
+        check_inet(d, sock, port);
 }
 
 void doctor_postfix_check(struct doctor *d)

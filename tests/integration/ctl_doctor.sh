@@ -23,7 +23,7 @@ if ! command -v postconf >/dev/null || ! command -v postmap >/dev/null; then
     echo "1..0 # SKIP postconf and postmap (package postfix) are not installed"
     exit 0
 fi
-plan 25
+plan 26
 
 # Postfix's own master.cf, as the package installs it (smtpd chrooted).
 mkdir -p "$pf" "$tmp/spool/mxdetour" "$tmp/state" "$tmp/run"
@@ -39,7 +39,7 @@ EOF
 : >"$tmp/state/transport"
 postmap "hash:$tmp/state/transport"
 printf '%s mta postfix/smtpd[4711]: connect from localhost[127.0.0.1]\n' "$(date '+%b %e %T')" >"$tmp/maillog"
-write_conf() {      # $1: milter socket, $2: postfix.config_directory, $3: extra settings
+write_conf() {      # $1: milter.socket, $2: postfix.config_directory, $3: extra settings
     cat >"$conf" <<EOF
 site = "lab";
 ${3:-}
@@ -51,13 +51,13 @@ relays = ( { name = "relay-fi"; nexthop = "smtp:[198.19.0.2]:25"; },
            { name = "wg"; type = "tunnel"; transport = "smtp-wg"; source_address = "127.0.0.1"; } );
 destinations = ( { domains = [ "*" ]; relays = [ "wg", "relay-fi" ]; } );
 routes = { table = "$tmp/state/transport"; };
-milter = { socket = "unix:$1"; };
+milter = { socket = "$1"; };
 postfix = { config_directory = "$2"; };
 EOF
 }
 
 # --- broken: everything the issue met on a real Debian install ---
-write_conf "$tmp/run/milter.sock" "$pf"
+write_conf "unix:$tmp/run/milter.sock" "$pf"
 out=$($ctl doctor); rc=$?
 expect_eq "a broken setup is CRITICAL (exit 2)" "$rc" 2
 expect_match "a missing transport table, and what to do" "$out" \
@@ -84,7 +84,7 @@ print(d["status"], sum(f["severity"] == "CRITICAL" for f in d["findings"]),
 expect_eq "--json lists the findings" "$got" "CRITICAL 5 ['master.cf', 'milter', 'redis', 'transport_maps']"
 
 # -C: postfix.config_directory names a wrong directory; -C the right one.
-write_conf "$tmp/run/milter.sock" "$tmp/nonexistent"
+write_conf "unix:$tmp/run/milter.sock" "$tmp/nonexistent"
 out=$($ctl --json doctor)
 expect_match "a wrong config_directory is UNKNOWN for Postfix's checks" "$out" \
     "\"severity\":\"UNKNOWN\",\"check\":\"postfix\",\"message\":\"cannot run /usr/sbin/postconf -c $tmp/nonexistent: "
@@ -95,7 +95,7 @@ expect_match "-C DIR reads that Postfix instead" "$out" "^CRITICAL transport_map
 postconf -c "$pf" -e "transport_maps = hash:$tmp/state/transport" 'smtpd_milters = unix:/mxdetour/milter.sock' \
     'milter_default_action = accept'
 postconf -c "$pf" -M 'smtp-wg/unix=smtp-wg unix - - n - - smtp -o smtp_bind_address=127.0.0.1'
-write_conf "$tmp/spool/mxdetour/milter.sock" "$pf"
+write_conf "unix:$tmp/spool/mxdetour/milter.sock" "$pf"
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 [ "$REDIS_SOCK" = "$tmp/redis.sock" ] || { echo "Bail out! redis.sh moved the socket"; exit 1; }
 # A listener stands in for mxdetourd's milter (mode 0660 and a group of
@@ -130,11 +130,19 @@ expect_match "the table's place, and what to change" "$out" \
 expect_match "locally submitted mail skips the milter" "$out" \
     "^WARNING +milter: non_smtpd_milters does not reach mxdetour's milter from cleanup \(chrooted\), so locally submitted mail skips it: set non_smtpd_milters = unix:/mxdetour/milter.sock\$"
 postconf -c "$pf" -e "transport_maps = hash:$tmp/state/transport" 'non_smtpd_milters = $smtpd_milters'
+# TCP: libmilter's inet:PORT@HOST is Postfix's inet:HOST:PORT; nothing listens on it here.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+postconf -c "$pf" -e "smtpd_milters = inet:127.0.0.1:$port"
+write_conf "inet:$port@127.0.0.1" "$pf"
+out=$($ctl doctor); rc=$?
+expect_match "a TCP milter is matched across the two notations, and probed" "$rc:$out" \
+    "^1:WARNING +milter: nothing listens on inet:$port@127.0.0.1 \(Connection refused\)"
+postconf -c "$pf" -e 'smtpd_milters = unix:/mxdetour/milter.sock'
 
 # --- permissions are the daemon's user's, not the caller's ---
 if id nobody >/dev/null 2>&1; then
     chmod 700 "$tmp/state"
-    write_conf "$tmp/spool/mxdetour/milter.sock" "$pf" 'user = "nobody";'
+    write_conf "unix:$tmp/spool/mxdetour/milter.sock" "$pf" 'user = "nobody";'
     out=$($ctl doctor); rc=$?
     expect_eq "what the daemon's user may not do is CRITICAL, though root may" "$rc" 2
     expect_match "state_dir that user nobody may not write, and how to fix it" "$out" \
