@@ -163,7 +163,7 @@ static int show_address(struct ctl *c, const char *addr)
         text_feed(&f, 0);
     printf("route:       %s\n", have_m == 1 && m.action == MANUAL_UNBLOCK ? "direct (manual unblock)"
                                 : (have_m == 1 || breaker_is_detoured(&a.b))
-                                    ? "detoured: its domains go via their relays when all their MX addresses are"
+                                    ? "detoured: a domain goes via its relays once all of its MX addresses are detoured"
                                     : "direct");
     return CTL_OK;
 }

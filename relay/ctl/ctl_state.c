@@ -91,19 +91,44 @@ static void count_manual(const struct store_manual *m, void *arg)
     ((struct counts *)arg)->manual++;
 }
 
+/* "running (pid 4711) since 2026-11-23T11:02:03Z (3h ago)" or "not running (why)". */
+static const char *daemon_line(const struct ctl_daemon *d, char *buf, size_t size)
+{
+    char t[32], r[48];
+    if (d->running == 1 && d->since_ms)
+        snprintf(buf, size, "running (pid %ld) since %s%s", d->pid, ctl_when(d->since_ms, t, sizeof(t)),
+                 ctl_relative(d->since_ms, r, sizeof(r)));
+    else if (d->running == 1)
+        snprintf(buf, size, "running (pid %ld)", d->pid);
+    else
+        snprintf(buf, size, "%s (%s)", d->running ? "unknown" : "not running", d->why);
+    return buf;
+}
+
 int ctl_status(struct ctl *c)
 {
     struct counts n = {0};
+    struct ctl_daemon d;
     struct json j;
+    char line[sizeof(d.why) + 100];
+    const char *why = c->redis_err && *c->redis_err ? c->redis_err : "no connection";
 
     if (c->store && (store_addr_list(c->store, count_addr, &n) < 0
                      || store_domain_list(c->store, count_domain, &n) < 0
                      || store_manual_list(c->store, count_manual, &n) < 0))
         return ctl_redis_failed(c);
+    ctl_daemon_state(c->cfg, &d);
     if (c->json) {
         json_init(&j, stdout);
         json_begin_object(&j);
         json_kv_string(&j, "site", c->cfg->site);
+        json_kv_string(&j, "mxdetourd", d.running == 1 ? "running" : d.running ? "unknown" : "not running");
+        if (d.running == 1) {
+            json_kv_uint(&j, "pid", (uint64_t)d.pid);
+            json_kv_uint(&j, "since", d.since_ms / 1000);
+        } else {
+            json_kv_string(&j, "mxdetourd_why", d.why);
+        }
         json_kv_string(&j, "redis", c->store ? "up" : "down");
         if (c->store) {
             json_kv_uint(&j, "addresses", (uint64_t)n.addrs);
@@ -112,15 +137,21 @@ int ctl_status(struct ctl *c)
             json_kv_uint(&j, "destinations", (uint64_t)n.domains);
             json_kv_uint(&j, "destinations_detoured", (uint64_t)n.domains_detoured);
             json_kv_uint(&j, "manual_overrides", (uint64_t)n.manual);
+        } else {
+            json_kv_string(&j, "redis_error", why);
         }
         json_end_object(&j);
-    } else if (c->store) {
-        printf("site:          %s\nredis:         up (%s)\n", c->cfg->site, store_prefix(c->store));
-        printf("addresses:     %d known, %d detoured, %d probing\n", n.addrs, n.detoured, n.half_open);
-        printf("destinations:  %d known, %d detoured\n", n.domains, n.domains_detoured);
-        printf("manual:        %d override%s\n", n.manual, n.manual == 1 ? "" : "s");
     } else {
-        printf("site:          %s\nredis:         down\n", c->cfg->site);
+        printf("site:          %s\n", c->cfg->site);
+        printf("mxdetourd:     %s\n", daemon_line(&d, line, sizeof(line)));
+        if (c->store) {
+            printf("redis:         up (%s)\n", store_prefix(c->store));
+            printf("addresses:     %d known, %d detoured, %d probing\n", n.addrs, n.detoured, n.half_open);
+            printf("destinations:  %d known, %d detoured\n", n.domains, n.domains_detoured);
+            printf("manual:        %d override%s\n", n.manual, n.manual == 1 ? "" : "s");
+        } else {
+            printf("redis:         down: %s\n", why);
+        }
     }
     return c->store ? CTL_OK : CTL_REDIS;
 }
@@ -128,6 +159,7 @@ int ctl_status(struct ctl *c)
 struct list_ctx {
     struct ctl *c;
     struct json *j;
+    unsigned shown;         /* lines printed: none gets a line of its own */
 };
 
 static void list_addr(const struct store_addr *a, void *arg)
@@ -136,6 +168,7 @@ static void list_addr(const struct store_addr *a, void *arg)
     char t[32], r[48];
     if (a->b.state == BREAKER_DIRECT && !lc->c->all)
         return;
+    lc->shown++;
     if (lc->j) {
         json_begin_object(lc->j);
         json_kv_string(lc->j, "address", a->addr);
@@ -157,6 +190,7 @@ static void list_domain(const struct store_domain *d, void *arg)
     char t[32], r[48];
     if (strcmp(d->state, "direct") == 0 && !lc->c->all)
         return;
+    lc->shown++;
     if (lc->j) {
         json_begin_object(lc->j);
         json_kv_string(lc->j, "domain", d->domain);
@@ -177,6 +211,7 @@ static void list_manual(const struct store_manual *m, void *arg)
     struct list_ctx *lc = arg;
     char t[32], r[48];
     const char *action = m->action == MANUAL_BLOCK ? "block" : "unblock";
+    lc->shown++;
     if (lc->j) {
         json_begin_object(lc->j);
         json_kv_string(lc->j, "name", m->key);
@@ -196,7 +231,7 @@ static void list_manual(const struct store_manual *m, void *arg)
 int ctl_list(struct ctl *c)
 {
     struct json j;
-    struct list_ctx lc = {c, c->json ? &j : NULL};
+    struct list_ctx lc = {c, c->json ? &j : NULL, 0};
 
     if (c->json) {
         json_init(&j, stdout);
@@ -223,6 +258,9 @@ int ctl_list(struct ctl *c)
     if (c->json) {
         json_end_array(&j);
         json_end_object(&j);
+    } else if (lc.shown == 0) {
+        printf(c->all ? "nothing recorded: no address, destination or manual override\n"
+                      : "nothing detoured and no manual override (--all lists direct ones too)\n");
     }
     return CTL_OK;
 }

@@ -5,7 +5,8 @@
  * commands live in one file per group, all in relay/ctl: ctl_state.c
  * (status, list, block, unblock, clear), ctl_show.c (show), ctl_replay.c
  * (replay), ctl_probe.c (probe), ctl_feed.c (feed test), ctl_kernel.c
- * (kernel) and ctl_check.c (status --check).
+ * (kernel), ctl_check.c (status --check), ctl_doctor*.c (doctor) and
+ * ctl_config.c (config).
  */
 #include "config.h"
 
@@ -25,7 +26,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: mxdetourctl [-c FILE] [--json] COMMAND [ARGS]\n"
             "commands:\n"
-            "  status                         Redis, site and counts of what is detoured\n"
+            "  status                         whether mxdetourd runs, Redis (or why it is\n"
+            "                                 down), site, counts of what is detoured\n"
             "  status --check                 one line and exit code 0 OK, 1 WARNING,\n"
             "                                 2 CRITICAL, 3 UNKNOWN, for monitoring\n"
             "  list [--all]                   addresses, destinations and manual overrides\n"
@@ -39,12 +41,20 @@ static void usage(FILE *fp)
             "                                 log, by the log's own times (no Redis)\n"
             "  kernel                         the addresses in the kernel-mode tunnels' nftables\n"
             "                                 sets, and why (as root; no Redis)\n"
+            "  doctor [-C DIR]                check how Postfix and this host are wired to\n"
+            "                                 mxdetour; one line per finding; exit code 0 OK,\n"
+            "                                 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+            "  config [--all]                 the settings that differ from the defaults\n"
+            "                                 (--all: every setting, defaults marked)\n"
             "  feed test FILE [ADDRESS...]    read a feed file as mxdetourd would; say whether\n"
             "                                 and by which line it lists each address\n"
             "                                 (no configuration, no Redis)\n"
             "options:\n"
             "  -c FILE     configuration (default %s)\n"
-            "  --json      machine-readable output for status, list, show, replay and feed test\n"
+            "  -C DIR      doctor: Postfix's configuration directory (default\n"
+            "              postfix.config_directory of the configuration)\n"
+            "  --json      machine-readable output for status, list, show, replay, doctor\n"
+            "              and feed test\n"
             "  -v          replay: show replies too\n",
             CFG_DEFAULT_FILE);
 }
@@ -56,6 +66,7 @@ int main(int argc, char **argv)
         {"all", no_argument, NULL, 'a'},          {"via", required_argument, NULL, 'V'},
         {"ttl", required_argument, NULL, 'T'},    {"reason", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},         {"check", no_argument, NULL, 'K'},
+        {"postfix-config", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0},
     };
     struct ctl c = {.config_file = CFG_DEFAULT_FILE};
@@ -65,9 +76,10 @@ int main(int argc, char **argv)
 
     msg_open("mxdetourctl", MSG_STDERR, 0);
     signal(SIGPIPE, SIG_IGN);       /* a dead Redis is an error reply, not a signal */
-    while ((ch = getopt_long(argc, argv, "c:jhv", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:C:jhv", opts, NULL)) != -1) {
         switch (ch) {
         case 'c': c.config_file = optarg; break;
+        case 'C': c.postfix_dir = optarg; break;
         case 'j': c.json = 1; break;
         case 'a': c.all = 1; break;
         case 'V': c.via = optarg; break;
@@ -105,8 +117,9 @@ int main(int argc, char **argv)
     int needs_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "block") == 0
                     || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0
                     || strcmp(cmd, "replay") == 0 || strcmp(cmd, "probe") == 0;
+    int doctor = strcmp(cmd, "doctor") == 0;
     int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0
-                || strcmp(cmd, "kernel") == 0;
+                || strcmp(cmd, "kernel") == 0 || doctor || strcmp(cmd, "config") == 0;
     if (!known || needs_arg != (arg != NULL)) {
         fprintf(stderr, known ? "mxdetourctl: %s: wrong number of arguments\n"
                               : "mxdetourctl: unknown command \"%s\"\n", cmd);
@@ -115,6 +128,10 @@ int main(int argc, char **argv)
     }
     if (c.check && strcmp(cmd, "status") != 0) {
         fprintf(stderr, "mxdetourctl: --check goes with status only\n");
+        return CTL_USAGE;
+    }
+    if (c.postfix_dir && !doctor) {
+        fprintf(stderr, "mxdetourctl: -C goes with doctor only\n");
         return CTL_USAGE;
     }
     if (c.reason && (strlen(c.reason) >= STORE_TEXT_MAX || strpbrk(c.reason, "\r\n"))) {
@@ -127,25 +144,27 @@ int main(int argc, char **argv)
         if (c.check)        /* the plugin's one line, and UNKNOWN */
             printf("MXDETOUR UNKNOWN - configuration %s does not load: %s\n", c.config_file,
                    errors.count ? errors.text[0] : "?");
+        else if (doctor)    /* a finding like the others, and UNKNOWN (3 == CTL_CONFIG) */
+            ctl_doctor_unloaded(&c, errors.count ? errors.text[0] : c.config_file);
         for (size_t i = 0; i < errors.count; i++)
             fprintf(stderr, "%s\n", errors.text[i]);
         cfg_errors_clear(&errors);
-        return c.check ? CHECK_UNKNOWN : CTL_CONFIG;
+        return c.check || doctor ? CHECK_UNKNOWN : CTL_CONFIG;
     }
     if (c.via && cfg_relay_find(c.cfg, c.via) == NULL) {
         fprintf(stderr, "mxdetourctl: --via: relay \"%s\" is not defined in %s\n", c.via, c.config_file);
         cfg_free(c.cfg);
         return CTL_USAGE;
     }
-    if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "kernel") == 0) {
-        int rc = cmd[0] == 'r' ? ctl_replay(&c, arg) : ctl_kernel(&c);
+    if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "kernel") == 0 || strcmp(cmd, "config") == 0) {
+        int rc = cmd[0] == 'r' ? ctl_replay(&c, arg) : cmd[0] == 'k' ? ctl_kernel(&c) : ctl_config(&c);
         cfg_free(c.cfg);
         return rc;
     }
     char err[256];
     c.store = store_open(&c.cfg->redis, c.cfg->site, err, sizeof(err));
     c.redis_err = err;
-    if (c.store == NULL && strcmp(cmd, "status") != 0) {
+    if (c.store == NULL && strcmp(cmd, "status") != 0 && !doctor) {
         fprintf(stderr, "mxdetourctl: %s\n", err);
         cfg_free(c.cfg);
         return CTL_REDIS;
@@ -154,6 +173,8 @@ int main(int argc, char **argv)
     int rc;
     if (strcmp(cmd, "status") == 0)
         rc = c.check ? ctl_check(&c) : ctl_status(&c);
+    else if (doctor)
+        rc = ctl_doctor(&c);
     else if (strcmp(cmd, "list") == 0)
         rc = ctl_list(&c);
     else if (strcmp(cmd, "show") == 0)

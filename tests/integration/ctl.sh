@@ -1,19 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # mxdetourctl against a real redis-server: block, list, show, unblock, clear,
-# --json, TTLs, exit codes, and what it says when Redis is down.
+# --json, TTLs, exit codes, status (whether mxdetourd runs, why Redis is
+# down), config, and what it says when Redis is down.
 set -u
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/redis.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-ctl.XXXXXX")
-greeter=
-trap '[ -n "$greeter" ] && kill $greeter 2>/dev/null; redis_stop; rm -rf "$tmp"' EXIT INT TERM
+greeter= locker=
+trap '[ -n "$greeter" ] && kill $greeter 2>/dev/null; [ -n "$locker" ] && kill $locker 2>/dev/null;
+      redis_stop; rm -rf "$tmp"' EXIT INT TERM
 ctl="$top_builddir/mxdetourctl -c $tmp/mxdetour.conf"
 
-plan 23
+plan 36
 redis_start "$tmp" || { echo "Bail out! redis-server did not start"; exit 1; }
 cat >"$tmp/mxdetour.conf" <<CONF
 site = "lab";
+pid_file = "$tmp/mxdetourd.pid";
+state_dir = "$tmp";
 redis = { socket = "$REDIS_SOCK"; prefix = "t"; };
 relays = ( { name = "relay-fi"; nexthop = "smtp:[198.19.0.2]:25"; },
            { name = "wg"; type = "tunnel"; transport = "smtp-wg"; } );
@@ -24,6 +28,30 @@ CONF
 out=$($ctl status); rc=$?
 expect_eq "status exits 0 with Redis up" "$rc" 0
 expect_match "status names the site" "$out" '^site: +lab'
+expect_match "status says mxdetourd does not run, and why" "$out" "^mxdetourd: +not running \(no pid file $tmp/mxdetourd.pid"
+# A process that holds the pid file's lock, as mxdetourd does (relay/core/pidfile.h).
+python3 -c 'import fcntl,os,sys,time
+f = open(sys.argv[1], "w"); fcntl.flock(f, fcntl.LOCK_EX); f.write("%d\n" % os.getpid()); f.flush()
+time.sleep(60)' "$tmp/mxdetourd.pid" &
+locker=$!
+eventually grep -q "^$locker\$" "$tmp/mxdetourd.pid"
+out=$($ctl status)
+expect_match "status says mxdetourd runs, with its pid and since when" "$out" \
+    "^mxdetourd: +running \(pid $locker\) since 20[0-9-]+T[0-9:]+Z \((0s|[0-9]+s) ago\)$"
+out=$($ctl --json status)
+expect_match "status --json has the pid" "$out" "\"mxdetourd\":\"running\",\"pid\":$locker,\"since\":[0-9]+,"
+kill $locker; wait $locker 2>/dev/null; locker=
+out=$($ctl status)
+expect_match "a pid file nobody locks is a daemon that is gone" "$out" "^mxdetourd: +not running \(pid [0-9]+ of $tmp/mxdetourd.pid is gone\)$"
+out=$($ctl list); rc=$?
+expect_match "an empty list says so" "$rc:$out" '^0:nothing detoured and no manual override'
+out=$($ctl config)
+expect_match "config prints what the file sets" "$out" "^redis.socket = $tmp/redis.sock\$"
+expect_match "config prints list members by name" "$out" '^relays.wg.transport = smtp-wg$'
+if printf '%s\n' "$out" | grep -q '^probe.port'; then fail "config leaves out defaults"; else pass "config leaves out defaults"; fi
+out=$($ctl config --all)
+expect_match "config --all marks the defaults" "$out" '^probe.port = 25 +# default$'
+expect_match "config --all prints set values unmarked" "$out" '^site = lab$'
 out=$($ctl block blocked.test --via relay-fi --ttl 2h --reason "registry entry"); rc=$?
 expect_eq "block exits 0" "$rc" 0
 expect_match "block says what it did" "$out" '^blocked blocked.test via relay-fi for 2h$'
@@ -48,6 +76,11 @@ $ctl block 'not a domain!' >/dev/null 2>&1; rc=$?
 expect_eq "a bad name is a usage error (2)" "$rc" 2
 $ctl block pm.test --via nosuch >/dev/null 2>&1; rc=$?
 expect_eq "an undefined relay is a usage error (2)" "$rc" 2
+$ctl block 198.18.0.9 >/dev/null
+out=$($ctl show 198.18.0.9)
+expect_match "show of a blocked address ends its route sentence" "$out" \
+    '^route: +detoured: a domain goes via its relays once all of its MX addresses are detoured$'
+$ctl clear 198.18.0.9 >/dev/null
 out=$($ctl unblock blocked.test)
 expect_match "unblock replaces the block for 1h by default" "$out" '^unblocked blocked.test for 1h$'
 out=$($ctl clear blocked.test); rc=$?
@@ -72,8 +105,12 @@ out=$($ctl show 127.0.0.1)
 expect_match "probe results are recorded as evidence" "$out" 'evidence: +timeout 0, refused 1,'
 expect_match "a greeting on the direct path counts as a success" "$out" 'success 20[0-9][0-9]-'
 redis_stop
-$ctl status >/dev/null 2>&1; rc=$?
+out=$($ctl status 2>&1); rc=$?
 expect_eq "status exits 4 with Redis down" "$rc" 4
+expect_match "status says why Redis is down" "$out" "^redis: +down: cannot connect to redis at $tmp/redis.sock: (No such file or directory|Connection refused)$"
+out=$($ctl --json status 2>&1)
+expect_match "status --json gives the reason too" "$out" '"redis":"down","redis_error":"cannot connect to redis at '
+
 out=$($ctl list 2>&1); rc=$?
 expect_match "list with Redis down names the socket" "$rc:$out" "^4:mxdetourctl: cannot connect to redis at $tmp/redis.sock"
 tap_exit

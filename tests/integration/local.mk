@@ -4,7 +4,7 @@
 # drivers (probe_cli, routes_cli) let the shell tests run one module.
 # Listed by name: a directory would bring the build's logs and objects too.
 EXTRA_DIST += tests/integration/bedtap.sh tests/integration/check.sh tests/integration/log_health.sh \
-	tests/integration/ctl.sh tests/integration/daemon_lifecycle.sh \
+	tests/integration/ctl.sh tests/integration/ctl_doctor.sh tests/integration/daemon_lifecycle.sh \
 	tests/integration/daemon_notify.sh tests/integration/daemon_shared.sh \
 	tests/integration/daemon_syslog.sh tests/integration/metrics.sh \
 	tests/integration/metrics_postfix.sh tests/integration/milter_postfix.sh \
@@ -36,7 +36,7 @@ tests_integration_routes_cli_LDADD = $(RELAY_LIBS) $(RELAY_DEPS)
 
 TESTS += tests/integration/daemon_lifecycle.sh tests/integration/daemon_notify.sh \
 	tests/integration/daemon_syslog.sh tests/integration/daemon_shared.sh \
-	tests/integration/ctl.sh tests/integration/replay.sh \
+	tests/integration/ctl.sh tests/integration/ctl_doctor.sh tests/integration/replay.sh \
 	tests/integration/sentinel_ctl.sh tests/integration/sentinel_failover.sh \
 	tests/integration/prober_netns.sh tests/integration/routes_postfix.sh \
 	tests/integration/milter_postfix.sh \

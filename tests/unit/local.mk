@@ -195,4 +195,13 @@ tests_unit_test_engine_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_engine) -I$(top_src
 tests_unit_test_engine_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_engine_LDADD = $(RELAY_TEST_LIBS)
 
+# mxdetourctl doctor's pure parsers: relay/ctl has no library, so the one
+# file is compiled in.
+check_PROGRAMS += tests/unit/test_ctl_doctor
+TESTS += tests/unit/test_ctl_doctor
+tests_unit_test_ctl_doctor_SOURCES = tests/unit/test_ctl_doctor.c relay/ctl/ctl_doctor_parse.c
+tests_unit_test_ctl_doctor_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_ctl) -I$(top_srcdir)/tests/unit
+tests_unit_test_ctl_doctor_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ctl_doctor_LDADD = $(LIB_TEST_LIBS)
+
 endif
