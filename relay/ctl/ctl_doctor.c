@@ -28,7 +28,6 @@
 
 #include <errno.h>
 #include <grp.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -43,7 +42,6 @@
 #include "netaddr.h"
 
 #define LOG_TAIL_BYTES (64 * 1024)
-#define LOG_QUIET_S 3600        /* a log unwritten this long, while Postfix runs, is suspicious */
 
 static const char *const sev_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
 
@@ -63,71 +61,6 @@ void doctor_add(struct doctor *d, enum doctor_sev sev, const char *check, const 
     d->n++;
 }
 
-void doctor_user_lookup(struct doctor_user *u, const char *name)
-{
-    struct passwd *pw = getpwnam(name);
-    int n = DOCTOR_MAX_GROUPS;
-
-    memset(u, 0, sizeof(*u));
-    u->name = name;
-    if (pw == NULL)
-        return;
-    u->exists = 1;
-    u->uid = pw->pw_uid;
-    u->gid = pw->pw_gid;
-    if (getgrouplist(name, pw->pw_gid, u->groups, &n) < 0)
-        n = DOCTOR_MAX_GROUPS;  /* the first ones are filled in */
-    u->ngroups = (size_t)n;
-}
-
-static const char *owner_text(const struct stat *st, char *buf, size_t size)
-{
-    struct passwd *pw = getpwuid(st->st_uid);
-    struct group *gr = getgrgid(st->st_gid);
-    char u[32], g[32];
-    snprintf(u, sizeof(u), "%u", (unsigned)st->st_uid);
-    snprintf(g, sizeof(g), "%u", (unsigned)st->st_gid);
-    snprintf(buf, size, "mode %04o %s:%s", (unsigned)(st->st_mode & 07777), pw ? pw->pw_name : u,
-             gr ? gr->gr_name : g);
-    return buf;
-}
-
-int doctor_user_may(const struct doctor_user *u, const char *path, int want, char *why, size_t size)
-{
-    char dir[4096], own[128];
-    struct stat st;
-    size_t len = strlen(path);
-
-    if (len >= sizeof(dir) || path[0] != '/') {
-        snprintf(why, size, "not an absolute path of at most %zu bytes", sizeof(dir) - 1);
-        return -1;
-    }
-    /* Every directory above path must let the user search it. */
-    for (size_t i = 1; i < len; i++) {
-        if (path[i] != '/')
-            continue;
-        memcpy(dir, path, i);
-        dir[i] = 0;
-        if (stat(dir, &st) < 0) {
-            snprintf(why, size, "%s: %s", dir, strerror(errno));
-            return -1;
-        }
-        if (!doctor_may(&st, u->uid, u->gid, u->groups, u->ngroups, 1)) {
-            snprintf(why, size, "%s is %s, which %s may not enter", dir, owner_text(&st, own, sizeof(own)), u->name);
-            return -1;
-        }
-    }
-    if (stat(path, &st) < 0) {
-        snprintf(why, size, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!doctor_may(&st, u->uid, u->gid, u->groups, u->ngroups, want)) {
-        snprintf(why, size, "%s is %s", path, owner_text(&st, own, sizeof(own)));
-        return -1;
-    }
-    return 0;
-}
-
 static void parent_of(const char *path, char *buf, size_t size)
 {
     const char *slash = strrchr(path, '/');
@@ -137,7 +70,7 @@ static void parent_of(const char *path, char *buf, size_t size)
 static void check_files(struct doctor *d)
 {
     const struct cfg *cfg = d->c->cfg;
-    const struct doctor_user *u = &d->daemon;
+    const struct setupcheck_user *u = &d->daemon;
     char why[1200], dir[4096];
     int bad = 0;
 
@@ -146,14 +79,14 @@ static void check_files(struct doctor *d)
                    "%s) or change user", u->name, cfg->file, u->name);
         return;
     }
-    if (doctor_user_may(u, cfg->state_dir, 7, why, sizeof(why)) < 0) {
+    if (setupcheck_user_may(u, cfg->state_dir, 7, why, sizeof(why)) < 0) {
         bad++;
         doctor_add(d, DOC_CRITICAL, "files", "state_dir: %s may not write %s (%s): install -d -o %s %s",
                    u->name, cfg->state_dir, why, u->name, cfg->state_dir);
     }
     if (cfg->routes.mode == ROUTES_TABLE) {
         parent_of(cfg->routes.table, dir, sizeof(dir));
-        if (doctor_user_may(u, dir, 3, why, sizeof(why)) < 0) {
+        if (setupcheck_user_may(u, dir, 3, why, sizeof(why)) < 0) {
             bad++;
             doctor_add(d, DOC_CRITICAL, "files", "routes.table: %s may not replace files in %s (%s), so routes "
                        "never reach Postfix: install -d -o %s %s", u->name, dir, why, u->name, dir);
@@ -167,7 +100,7 @@ static void check_files(struct doctor *d)
             bad++;
             doctor_add(d, DOC_CRITICAL, "files", "milter.socket: directory %s does not exist, so mxdetourd cannot "
                        "create its socket: install -d -o %s %s", dir, u->name, dir);
-        } else if (doctor_user_may(u, dir, 3, why, sizeof(why)) < 0) {
+        } else if (setupcheck_user_may(u, dir, 3, why, sizeof(why)) < 0) {
             bad++;
             doctor_add(d, DOC_WARNING, "files", "milter.socket: %s may not remove its socket from %s at stop (%s): "
                        "chown %s %s", u->name, dir, why, u->name, dir);
@@ -214,7 +147,7 @@ static void check_logs(struct doctor *d)
                        "(rsyslog's mail.log, or Postfix's maillog_file)", path, strerror(errno));
             continue;
         }
-        if (d->daemon.exists && doctor_user_may(&d->daemon, path, 4, why, sizeof(why)) < 0) {
+        if (d->daemon.exists && setupcheck_user_may(&d->daemon, path, 4, why, sizeof(why)) < 0) {
             doctor_add(d, DOC_CRITICAL, "logs", "%s may not read %s (%s): give it the log's group (adduser %s adm) "
                        "or a readable mode", d->daemon.name, path, why, d->daemon.name);
             continue;
@@ -231,7 +164,7 @@ static void check_logs(struct doctor *d)
         if (!postfix)
             doctor_add(d, DOC_WARNING, "logs", "%s has no line of postfix.syslog_names in its last %d KB: is it "
                        "Postfix's log, and are syslog_names right?", path, LOG_TAIL_BYTES / 1024);
-        else if (quiet > LOG_QUIET_S)
+        else if (cfg->log_silence_ms && (uint64_t)quiet * 1000 > cfg->log_silence_ms)
             doctor_add(d, DOC_WARNING, "logs", "%s was last written %s ago: is Postfix logging elsewhere (after "
                        "a logrotate, or to maillog_file)?", path, age);
         else
@@ -274,7 +207,7 @@ static void check_redis(struct doctor *d)
         return;
     }
     if (r->socket && r->nsentinels == 0 && d->daemon.exists
-        && doctor_user_may(&d->daemon, r->socket, 2, why, sizeof(why)) < 0) {
+        && setupcheck_user_may(&d->daemon, r->socket, 2, why, sizeof(why)) < 0) {
         doctor_add(d, DOC_CRITICAL, "redis", "Redis answers here, but %s may not connect to %s (%s): "
                    "unixsocketperm 770 in redis.conf and adduser %s redis", d->daemon.name, r->socket, why,
                    d->daemon.name);
@@ -283,51 +216,23 @@ static void check_redis(struct doctor *d)
     doctor_add(d, DOC_OK, "redis", "Redis answers (%s)", store_prefix(c->store));
 }
 
-static int is_local(const struct netaddr *a, const struct ifaddrs *ifs)
-{
-    for (const struct ifaddrs *i = ifs; i; i = i->ifa_next) {
-        struct netaddr b = {0};
-        if (i->ifa_addr == NULL)
-            continue;
-        if (i->ifa_addr->sa_family == AF_INET) {
-            b.family = AF_INET;
-            memcpy(b.bytes, &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr, 4);
-        } else if (i->ifa_addr->sa_family == AF_INET6) {
-            b.family = AF_INET6;
-            memcpy(b.bytes, &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr, 16);
-        } else {
-            continue;
-        }
-        if (netaddr_equal(a, &b))
-            return 1;
-    }
-    return 0;
-}
-
 static void check_sources(struct doctor *d)
 {
     const struct cfg *cfg = d->c->cfg;
-    struct ifaddrs *ifs = NULL;
-    struct netaddr a;
+    char why[512];
     int n = 0, bad = 0;
 
-    if (getifaddrs(&ifs) < 0) {
-        doctor_add(d, DOC_UNKNOWN, "addresses", "cannot list this host's addresses: %s", strerror(errno));
-        return;
-    }
-    if (cfg->probe.source_address && netaddr_parse(cfg->probe.source_address, &a) == 0 && ++n
-        && !is_local(&a, ifs) && ++bad)
-        doctor_add(d, DOC_WARNING, "addresses", "probe.source_address %s is not an address of this host, so "
-                   "every probe fails: add it to an interface or correct it", cfg->probe.source_address);
+    if (cfg->probe.source_address && ++n
+        && setupcheck_local_address(cfg->probe.source_address, why, sizeof(why)) < 0 && ++bad)
+        doctor_add(d, DOC_WARNING, "addresses", "probe.source_address: %s, so every probe fails: add it "
+                   "to an interface or correct it", why);
     for (size_t i = 0; i < cfg->nrelays; i++) {
         const struct cfg_relay *r = &cfg->relays[i];
-        if (r->source_address && netaddr_parse(r->source_address, &a) == 0 && ++n && !is_local(&a, ifs)
+        if (r->source_address && ++n && setupcheck_local_address(r->source_address, why, sizeof(why)) < 0
             && ++bad)
-            doctor_add(d, DOC_CRITICAL, "addresses", "relay %s: source_address %s is not an address of this host, "
-                       "so its transport cannot connect: bring up its interface or correct it", r->name,
-                       r->source_address);
+            doctor_add(d, DOC_CRITICAL, "addresses", "relay %s: source_address: %s, so its transport "
+                       "cannot connect: bring up its interface or correct it", r->name, why);
     }
-    freeifaddrs(ifs);
     if (n && !bad)
         doctor_add(d, DOC_OK, "addresses", "every source address is this host's");
 }
@@ -398,9 +303,9 @@ int ctl_doctor(struct ctl *c)
     }
     d->c = c;
     d->postfix_dir = c->postfix_dir ? c->postfix_dir : c->cfg->postfix.config_directory;
-    doctor_user_lookup(&d->daemon, c->cfg->user ? c->cfg->user : "root");
+    setupcheck_user_lookup(&d->daemon, c->cfg->user ? c->cfg->user : "root");
     doctor_postfix_read(d);
-    doctor_user_lookup(&d->postfix, d->mail_owner ? d->mail_owner : "postfix");
+    setupcheck_user_lookup(&d->postfix, d->mail_owner ? d->mail_owner : "postfix");
     doctor_postfix_check(d);
     check_files(d);
     check_logs(d);

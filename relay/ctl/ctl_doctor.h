@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "ctl.h"
+#include "setupcheck.h"
 
 /* --- pure parsers (ctl_doctor_parse.c) --- */
 
@@ -49,9 +50,6 @@ const char *doctor_list_next(const char *list, char *buf, size_t size, int *bad)
  * address and its default_action (empty when not given). */
 void doctor_milter_member(const char *member, char *addr, size_t asize, char *action, size_t bsize);
 
-/* Whether a user with uid, gid and supplementary groups may read (4),
- * write (2) or search/execute (1) what st describes, by its mode bits. */
-int doctor_may(const struct stat *st, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, int want);
 
 /* --- one run --- */
 
@@ -60,17 +58,6 @@ enum doctor_sev { DOC_OK = 0, DOC_WARNING = 1, DOC_CRITICAL = 2, DOC_UNKNOWN = 3
 #define DOCTOR_MAX_FINDINGS 96
 #define DOCTOR_TEXT_MAX 600
 #define DOCTOR_MAX_MASTER 256
-#define DOCTOR_MAX_GROUPS 64
-
-struct doctor_user {
-    const char *name;
-    int exists;
-    uid_t uid;
-    gid_t gid;
-    gid_t groups[DOCTOR_MAX_GROUPS];
-    size_t ngroups;
-};
-
 struct doctor {
     struct ctl *c;
     const char *postfix_dir;
@@ -87,8 +74,8 @@ struct doctor {
     int postconf_ok;
     struct master_entry master[DOCTOR_MAX_MASTER];
     size_t nmaster;
-    struct doctor_user daemon;  /* cfg user, or root */
-    struct doctor_user postfix; /* mail_owner */
+    struct setupcheck_user daemon;  /* cfg user, or root */
+    struct setupcheck_user postfix; /* mail_owner */
 };
 
 void doctor_add(struct doctor *d, enum doctor_sev sev, const char *check, const char *fmt, ...)
@@ -98,10 +85,5 @@ void doctor_add(struct doctor *d, enum doctor_sev sev, const char *check, const 
 void doctor_postfix_read(struct doctor *d);
 void doctor_postfix_check(struct doctor *d);
 void doctor_postfix_free(struct doctor *d);
-
-/* ctl_doctor.c: the user's access to path (each directory above it
- * searchable, then want on path itself).  0, or -1 with the reason. */
-int doctor_user_may(const struct doctor_user *u, const char *path, int want, char *why, size_t size);
-void doctor_user_lookup(struct doctor_user *u, const char *name);
 
 #endif

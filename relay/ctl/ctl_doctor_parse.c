@@ -151,21 +151,3 @@ void doctor_milter_member(const char *member, char *addr, size_t asize, char *ac
         }
     }
 }
-
-int doctor_may(const struct stat *st, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups, int want)
-{
-    mode_t m = st->st_mode;
-
-    if (uid == 0) {
-        /* root: anything, except executing/searching what has no x bit at all */
-        return !(want & 1) || S_ISDIR(m) || (m & (S_IXUSR | S_IXGRP | S_IXOTH));
-    }
-    if (st->st_uid == uid)
-        return (((m >> 6) & 7) & (mode_t)want) == (mode_t)want;
-    int in_group = st->st_gid == gid;
-    for (size_t i = 0; i < ngroups && !in_group; i++)
-        in_group = groups[i] == st->st_gid;
-    if (in_group)
-        return (((m >> 3) & 7) & (mode_t)want) == (mode_t)want;
-    return ((m & 7) & (mode_t)want) == (mode_t)want;
-}

@@ -315,7 +315,7 @@ static void check_socket(struct doctor *d, const char *path)
         doctor_add(d, DOC_CRITICAL, "milter", "%s is not a socket: remove it and restart mxdetourd", path);
         return;
     }
-    if (d->postfix.exists && doctor_user_may(&d->postfix, path, 2, why, sizeof(why)) < 0) {
+    if (d->postfix.exists && setupcheck_user_may(&d->postfix, path, 2, why, sizeof(why)) < 0) {
         struct group *gr = getgrgid(st.st_gid);
         doctor_add(d, DOC_CRITICAL, "milter", "user %s (smtpd, cleanup) may not connect to %s: %s; put %s in "
                    "the socket's group (adduser %s %s) and restart Postfix", d->postfix.name, path, why,

@@ -16,34 +16,98 @@
 #include "netaddr.h"
 #include "setupcheck.h"
 
-#define MAX_GROUPS 256
-
-/* Whether the user (or the caller) is in group gid. */
-static int in_group(const struct passwd *pw, gid_t gid)
+void setupcheck_user_lookup(struct setupcheck_user *u, const char *name)
 {
-    gid_t groups[MAX_GROUPS];
-    int n = MAX_GROUPS;
+    struct passwd *pw = getpwnam(name);
+    int n = SETUPCHECK_MAX_GROUPS;
 
-    if (pw == NULL) {
-        if (getegid() == gid)
-            return 1;
-        n = getgroups(MAX_GROUPS, groups);
-    } else if (pw->pw_gid == gid) {
-        return 1;
-    } else if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) {
-        n = 0;                      /* more than MAX_GROUPS: say it cannot */
+    memset(u, 0, sizeof(*u));
+    u->name = name;
+    if (pw == NULL)
+        return;
+    u->exists = 1;
+    u->uid = pw->pw_uid;
+    u->gid = pw->pw_gid;
+    if (getgrouplist(name, pw->pw_gid, u->groups, &n) < 0)
+        n = SETUPCHECK_MAX_GROUPS;  /* the first ones are filled in */
+    u->ngroups = (size_t)n;
+}
+
+int setupcheck_may(const struct stat *st, uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
+                   int want)
+{
+    mode_t m = st->st_mode;
+
+    if (uid == 0) {
+        /* root: anything, except executing/searching what has no x bit at all */
+        return !(want & 1) || S_ISDIR(m) || (m & (S_IXUSR | S_IXGRP | S_IXOTH));
     }
-    for (int i = 0; i < n; i++)
-        if (groups[i] == gid)
-            return 1;
+    if (st->st_uid == uid)
+        return (((m >> 6) & 7) & (mode_t)want) == (mode_t)want;
+    int in_group = st->st_gid == gid;
+    for (size_t i = 0; i < ngroups && !in_group; i++)
+        in_group = groups[i] == st->st_gid;
+    if (in_group)
+        return (((m >> 3) & 7) & (mode_t)want) == (mode_t)want;
+    return ((m & 7) & (mode_t)want) == (mode_t)want;
+}
+
+static const char *owner_text(const struct stat *st, char *buf, size_t size)
+{
+    struct passwd *pw = getpwuid(st->st_uid);
+    struct group *gr = getgrgid(st->st_gid);
+    char u[32], g[32];
+    snprintf(u, sizeof(u), "%u", (unsigned)st->st_uid);
+    snprintf(g, sizeof(g), "%u", (unsigned)st->st_gid);
+    snprintf(buf, size, "mode %04o %s:%s", (unsigned)(st->st_mode & 07777), pw ? pw->pw_name : u,
+             gr ? gr->gr_name : g);
+    return buf;
+}
+
+int setupcheck_user_may(const struct setupcheck_user *u, const char *path, int want, char *why,
+                        size_t size)
+{
+    char dir[4096], own[128];
+    struct stat st;
+    size_t len = strlen(path);
+
+    if (len >= sizeof(dir) || path[0] != '/') {
+        snprintf(why, size, "not an absolute path of at most %zu bytes", sizeof(dir) - 1);
+        return -1;
+    }
+    /* Every directory above path must let the user search it. */
+    for (size_t i = 1; i < len; i++) {
+        if (path[i] != '/')
+            continue;
+        memcpy(dir, path, i);
+        dir[i] = 0;
+        if (stat(dir, &st) < 0) {
+            snprintf(why, size, "%s: %s", dir, strerror(errno));
+            return -1;
+        }
+        if (!setupcheck_may(&st, u->uid, u->gid, u->groups, u->ngroups, 1)) {
+            snprintf(why, size, "%s is %s, which %s may not enter", dir, owner_text(&st, own, sizeof(own)),
+                     u->name);
+            return -1;
+        }
+    }
+    if (stat(path, &st) < 0) {
+        snprintf(why, size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!setupcheck_may(&st, u->uid, u->gid, u->groups, u->ngroups, want)) {
+        snprintf(why, size, "%s is %s", path, owner_text(&st, own, sizeof(own)));
+        return -1;
+    }
     return 0;
 }
 
 enum setupcheck_log setupcheck_log_file(const char *path, const char *user, char *why,
                                         size_t whylen)
 {
-    struct passwd *pw = user ? getpwnam(user) : NULL;
+    struct setupcheck_user u = {.name = "root", .exists = 1};
     struct stat st;
+    char reason[512];
 
     if (stat(path, &st) < 0) {
         snprintf(why, whylen, "%s: %s", path, strerror(errno));
@@ -53,14 +117,18 @@ enum setupcheck_log setupcheck_log_file(const char *path, const char *user, char
         snprintf(why, whylen, "%s is not a regular file", path);
         return SETUPCHECK_LOG_UNREADABLE;
     }
-    uid_t uid = pw ? pw->pw_uid : geteuid();
-    if (uid == 0 || (st.st_uid == uid && (st.st_mode & S_IRUSR))
-        || (st.st_uid != uid && in_group(pw, st.st_gid) && (st.st_mode & S_IRGRP))
-        || (st.st_uid != uid && !in_group(pw, st.st_gid) && (st.st_mode & S_IROTH)))
-        return SETUPCHECK_LOG_OK;
-    struct group *gr = getgrgid(st.st_gid);
-    snprintf(why, whylen, "%s (mode %03o, group %s) cannot be read by user %s", path,
-             (unsigned)(st.st_mode & 0777), gr ? gr->gr_name : "?", user ? user : "(this one)");
+    if (user)
+        setupcheck_user_lookup(&u, user);
+    if (!u.exists) {
+        snprintf(why, whylen, "user %s does not exist", user);
+        return SETUPCHECK_LOG_UNREADABLE;
+    }
+    if (path[0] == '/' ? setupcheck_user_may(&u, path, 4, reason, sizeof(reason)) == 0
+                       : setupcheck_may(&st, u.uid, u.gid, u.groups, u.ngroups, 4))
+        return SETUPCHECK_LOG_OK;       /* a relative path: by the file's own bits */
+    if (path[0] != '/')
+        snprintf(reason, sizeof(reason), "its mode is %04o", (unsigned)(st.st_mode & 07777));
+    snprintf(why, whylen, "user %s cannot read %s (%s)", u.name, path, reason);
     return SETUPCHECK_LOG_UNREADABLE;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Unit tests for relay/ctl/ctl_doctor_parse.c: lines of `postconf -M` and
- * `postconf NAME`, Postfix lists with { } groups (smtpd_milters), a
- * milter member's default_action, and the permission test by mode bits.
+ * `postconf NAME`, Postfix lists with { } groups (smtpd_milters), and a
+ * milter member's default_action (the permission bits: test_setupcheck).
  */
 #include "config.h"
 
@@ -114,28 +114,6 @@ START_TEST(milter_members)
 }
 END_TEST
 
-START_TEST(permission_bits)
-{
-    struct stat st = {.st_mode = S_IFDIR | 0750, .st_uid = 100, .st_gid = 200};
-    gid_t groups[] = {7, 200};
-
-    ck_assert(doctor_may(&st, 100, 100, NULL, 0, 7));       /* owner: rwx */
-    ck_assert(doctor_may(&st, 101, 200, NULL, 0, 5));       /* primary group: r-x */
-    ck_assert(!doctor_may(&st, 101, 200, NULL, 0, 2));      /* but no w */
-    ck_assert(doctor_may(&st, 101, 5, groups, 2, 1));       /* supplementary group */
-    ck_assert(!doctor_may(&st, 101, 5, groups, 1, 1));      /* others: nothing */
-    ck_assert(doctor_may(&st, 0, 0, NULL, 0, 7));           /* root */
-    st.st_mode = S_IFSOCK | 0660;
-    ck_assert(doctor_may(&st, 101, 200, NULL, 0, 2));       /* connect: w on the socket */
-    ck_assert(!doctor_may(&st, 101, 201, NULL, 0, 2));
-    st.st_mode = S_IFREG | 0640;
-    ck_assert(!doctor_may(&st, 0, 0, NULL, 0, 1));          /* root cannot execute what has no x */
-    /* The owner's bits count even when the group's would allow more. */
-    st.st_mode = S_IFREG | 0060;
-    ck_assert(!doctor_may(&st, 100, 200, NULL, 0, 4));
-}
-END_TEST
-
 Suite *make_suite(void)
 {
     Suite *s = suite_create("ctl_doctor");
@@ -146,7 +124,6 @@ Suite *make_suite(void)
     tcase_add_test(tc, param_lines);
     tcase_add_test(tc, lists_and_groups);
     tcase_add_test(tc, milter_members);
-    tcase_add_test(tc, permission_bits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/ops/setupcheck: whether a user may read a log file by
+ * Unit tests for relay/ops/setupcheck: permission bits for a user, and whether a user may read a log file by
  * its mode, owner and groups (files made with chown, so as root; the
  * ownership cases skip, counted, without root), whether an address is this
  * host's, and the warnings `mxdetourd -t` prints for a configuration.
@@ -45,6 +45,28 @@ static void make_file(const char *name, mode_t mode, uid_t uid, gid_t gid, char 
     ck_assert_int_eq(chmod(path, mode), 0);
 }
 
+START_TEST(permission_bits)
+{
+    struct stat st = {.st_mode = S_IFDIR | 0750, .st_uid = 100, .st_gid = 200};
+    gid_t groups[] = {7, 200};
+
+    ck_assert(setupcheck_may(&st, 100, 100, NULL, 0, 7));       /* owner: rwx */
+    ck_assert(setupcheck_may(&st, 101, 200, NULL, 0, 5));       /* primary group: r-x */
+    ck_assert(!setupcheck_may(&st, 101, 200, NULL, 0, 2));      /* but no w */
+    ck_assert(setupcheck_may(&st, 101, 5, groups, 2, 1));       /* supplementary group */
+    ck_assert(!setupcheck_may(&st, 101, 5, groups, 1, 1));      /* others: nothing */
+    ck_assert(setupcheck_may(&st, 0, 0, NULL, 0, 7));           /* root */
+    st.st_mode = S_IFSOCK | 0660;
+    ck_assert(setupcheck_may(&st, 101, 200, NULL, 0, 2));       /* connect: w on the socket */
+    ck_assert(!setupcheck_may(&st, 101, 201, NULL, 0, 2));
+    st.st_mode = S_IFREG | 0640;
+    ck_assert(!setupcheck_may(&st, 0, 0, NULL, 0, 1));          /* root cannot execute what has no x */
+    /* The owner's bits count even when the group's would allow more. */
+    st.st_mode = S_IFREG | 0060;
+    ck_assert(!setupcheck_may(&st, 100, 200, NULL, 0, 4));
+}
+END_TEST
+
 START_TEST(a_missing_log_is_missing)
 {
     char path[128], why[256] = "";
@@ -69,7 +91,7 @@ START_TEST(modes_and_groups_decide_for_the_user)
         SKIP_CASE("no user nobody");
     make_file("root600", 0600, 0, 0, path, sizeof(path));
     ck_assert_int_eq(setupcheck_log_file(path, "nobody", why, sizeof(why)), SETUPCHECK_LOG_UNREADABLE);
-    ck_assert_msg(strstr(why, "mode 600") && strstr(why, "user nobody"), "why: %s", why);
+    ck_assert_msg(strstr(why, "mode 0600") && strstr(why, "user nobody"), "why: %s", why);
     ck_assert_int_eq(setupcheck_log_file(path, NULL, why, sizeof(why)), SETUPCHECK_LOG_OK); /* root */
     make_file("root640", 0640, 0, 0, path, sizeof(path));
     ck_assert_int_eq(setupcheck_log_file(path, "nobody", why, sizeof(why)), SETUPCHECK_LOG_UNREADABLE);
@@ -133,6 +155,7 @@ Suite *make_suite(void)
     Suite *s = suite_create("setupcheck");
     TCase *tc = tcase_create("setupcheck");
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, permission_bits);
     tcase_add_test(tc, a_missing_log_is_missing);
     tcase_add_test(tc, modes_and_groups_decide_for_the_user);
     tcase_add_test(tc, local_and_foreign_addresses);
