@@ -275,6 +275,7 @@ static void emit_all(const struct printer *p, const struct cfg *c, const struct 
 #undef NAME
     }
     emit_ms(p, "feed_check", c->feed_check_ms, d->feed_check_ms);
+    emit_ms(p, "log_silence", c->log_silence_ms, d->log_silence_ms);
     emit_str(p, "metrics.listen", c->metrics.listen, d->metrics.listen);
 }
 
