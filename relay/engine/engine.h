@@ -39,6 +39,7 @@ struct engine_route {
     enum policy policy;             /* ENGINE_POLICY */
     const struct cfg_relay *relay;  /* ENGINE_DETOUR */
     const char *why;                /* "manual block", "all MX addresses blocked", ... */
+    int no_relay;                   /* meant to be detoured, but no relay can take it */
 };
 
 /* The route of a domain now; domain must be normalised. */

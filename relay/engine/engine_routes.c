@@ -54,6 +54,7 @@ void engine_route(const char *domain, struct engine_route *out)
         out->relay = first_relay(cfg, dest, mo->m.via);
         out->kind = out->relay ? ENGINE_DETOUR : ENGINE_DIRECT;
         out->why = out->relay ? "manual block" : "manual block, but no relay to use";
+        out->no_relay = out->relay == NULL;
         return;
     }
     if (dest == NULL || dest->policy == POLICY_PASS || rules_domain_detoured(eng.rules, domain) != 1)
@@ -70,6 +71,7 @@ void engine_route(const char *domain, struct engine_route *out)
     else
         out->why = dest->nrelays ? "every MX address blocked, and every relay is down"
                                  : "every MX address blocked, but no relay is configured";
+    out->no_relay = out->relay == NULL;
 }
 
 /* The answer milter threads read (routeview.h). */
@@ -192,7 +194,9 @@ void engine_reroute(const char *domain)
     else
         pending_view(domain);
     routes_set(domain, want);
-    if (rt.kind == ENGINE_DIRECT && rules_domain_detoured(eng.rules, domain) == 1)
+    /* Only when a detour was meant: "pass", no destination and a manual
+     * unblock keep direct routing on purpose. */
+    if (rt.no_relay && rules_domain_detoured(eng.rules, domain) == 1)
         msg_warn(MOD, "%s is blocked but stays on direct routing: %s; Postfix keeps its mail "
                  "queued", domain, rt.why);
 }
