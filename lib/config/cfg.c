@@ -320,7 +320,8 @@ static void read_logs(struct cfg_reader *r, const config_setting_t *root, struct
 static void read_routes(struct cfg_reader *r, const config_setting_t *root, struct cfg_routes *rt)
 {
     static const char *const keys[] = {"mode", "table", "table_type", "postmap", "reload",
-                                       "reload_interval", "socketmap", NULL};
+                                       "reload_interval", "socketmap", "coalesce_floor",
+                                       "coalesce_ceiling", NULL};
     static const char *const modes[] = {"table", "socketmap", NULL};
     static const char *const reloads[] = {"auto", "never", NULL};
     static const char *const types[] = {"hash", "lmdb", "cdb", NULL};
@@ -335,6 +336,11 @@ static void read_routes(struct cfg_reader *r, const config_setting_t *root, stru
     rt->reload = (enum routes_reload)cfg_read_enum(r, g, "reload", reloads, RELOAD_AUTO);
     rt->reload_interval_ms = cfg_read_duration(r, g, "reload_interval", 10000, 1000, 3600000);
     rt->socketmap = cfg_read_string(r, g, "socketmap", NULL, rt->mode == ROUTES_SOCKETMAP);
+    rt->coalesce_floor_ms = cfg_read_duration(r, g, "coalesce_floor", 10, 0, 1000);
+    rt->coalesce_ceiling_ms = cfg_read_duration(r, g, "coalesce_ceiling", 1000, 100, 60000);
+    if (rt->coalesce_ceiling_ms < rt->coalesce_floor_ms)
+        cfg_read_error(r, config_setting_get_member(g, "coalesce_ceiling"),
+                       "routes.coalesce_ceiling: shorter than routes.coalesce_floor");
 }
 
 static void read_milter(struct cfg_reader *r, const config_setting_t *root, struct cfg_milter *m)

@@ -117,6 +117,8 @@ struct cfg_routes {
     char *postmap;
     enum routes_reload reload;
     uint64_t reload_interval_ms; /* minimum time between two reloads */
+    uint64_t coalesce_floor_ms;  /* wait after a change when routes were quiet */
+    uint64_t coalesce_ceiling_ms; /* longest wait, from the first unpublished change */
     char *socketmap;             /* listen address for socketmap mode */
 };
 

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "dirwatch.h"
 #include "follower.h"
 #include "msg.h"
 #include "spawn.h"
@@ -60,6 +61,7 @@ struct follower {
     char *chunk;                /* CHUNK + 1 bytes */
     struct event *timer;        /* file: poll (persistent); command: restart */
     struct event *rd;           /* fd, command: readable */
+    struct dirwatch *watch;     /* file: read at once when it changes (the timer stays) */
     pid_t child;                /* command: running child, or 0 */
     uint64_t child_ms;          /* when it started (monotonic) */
     uint64_t backoff_ms;        /* next restart delay */
@@ -510,6 +512,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+static void on_watch(void *arg)
+{
+    follower_poll(arg);
+}
+
 /* Life cycle. */
 
 static char *dup_or_null(const char *s, int *failed)
@@ -573,6 +580,9 @@ struct follower *follower_create(struct event_base *base, const struct follower_
         if ((f->timer = event_new(base, -1, EV_PERSIST, on_timer, f)) == NULL
             || event_add(f->timer, &tv) < 0)
             goto nomem;
+        if ((f->watch = dirwatch_new(base, f->path, on_watch, f)) == NULL)
+            msg_debug(MOD, "%s: no inotify (%s): read every %u ms", f->path, strerror(errno),
+                      f->cfg.poll_ms);
         f->saved_ms = clock_mono_ms();
         break;
     }
@@ -603,6 +613,7 @@ void follower_free(struct follower *f)
         (void)follower_save(f);
     if (f->timer)
         event_free(f->timer);
+    dirwatch_free(f->watch);
     if (f->rd)
         event_free(f->rd);
     if (f->fd >= 0)

@@ -3,7 +3,8 @@
  * follower - follows a log as "tail -F" does and hands over complete lines.
  *
  * Sources (one per follower):
- *   FOLLOW_FILE     a file, checked every poll_ms on a timer.  It survives
+ *   FOLLOW_FILE     a file, read when inotify says it changed (dirwatch.h)
+ *                   and checked every poll_ms on a timer.  It survives
  *                   rotation by rename (a new inode at the path: the old file
  *                   is read to its end first, then the new one from 0) and
  *                   truncation (the file shrank below what was read: start

@@ -54,6 +54,8 @@ static struct {
     size_t nwant, capwant, nhave;
     struct event *debounce, *retry, *reload_timer;
     uint64_t first_change_ms, retry_ms, last_reload_ms;
+    uint64_t wait_ms;           /* the coalescing wait now: floor..ceiling */
+    uint64_t last_publish_ms;
     bool dirty, reload_inflight;
     struct domains waiting, riding;
     struct later soon, settle;
@@ -264,6 +266,27 @@ static void diff(struct domains *urgent, struct domains *calm)
     }
 }
 
+/* Coalescing adapts to the rate of change: a change after a quiet spell is
+ * published after the floor (a burst of lines read in one go still shares
+ * one postmap); each batch that began within the ceiling of the previous
+ * publication doubles the wait, up to the ceiling, so churn costs about one
+ * postmap per ceiling; a quiet ceiling's time brings the floor back. */
+static void coalesce_after_publish(uint64_t now, uint64_t first_change)
+{
+    uint64_t floor = r.rt.coalesce_floor_ms, ceiling = r.rt.coalesce_ceiling_ms;
+
+    /* Quiet: this batch began a ceiling's time after the last publication
+     * (a publication forced by the ceiling is churn, not quiet). */
+    if (r.last_publish_ms == 0 || first_change == 0 || first_change < r.last_publish_ms
+        || first_change - r.last_publish_ms >= ceiling)
+        r.wait_ms = floor;
+    else
+        r.wait_ms = r.wait_ms ? r.wait_ms * 2 : 1;
+    if (r.wait_ms > ceiling)
+        r.wait_ms = ceiling;
+    r.last_publish_ms = now;
+}
+
 static int publish(bool act)
 {
     struct domains urgent = {0}, calm = {0};
@@ -273,6 +296,7 @@ static int publish(bool act)
 
     evtimer_del(r.debounce);
     evtimer_del(r.retry);
+    coalesce_after_publish(clock_mono_ms(), r.first_change_ms);
     r.first_change_ms = 0;
     if (routetable_publish(&r.rt, r.config_dir, r.want, r.nwant, &flags, err, sizeof(err)) < 0) {
         metrics_inc(MET_ROUTE_PUBLICATIONS, MP_FAILED);
@@ -398,12 +422,13 @@ int routes_set(const char *domain, const char *nexthop)
     }
     r.dirty = true;
     if (r.debounce != NULL) {
-        uint64_t now = clock_mono_ms(), wait = ROUTES_DEBOUNCE_MS;
+        uint64_t now = clock_mono_ms(), ceiling = r.rt.coalesce_ceiling_ms;
+        uint64_t wait = r.last_publish_ms == 0 || now - r.last_publish_ms >= ceiling
+                        ? r.rt.coalesce_floor_ms : r.wait_ms;
         if (r.first_change_ms == 0)
             r.first_change_ms = now;
-        if (now + wait > r.first_change_ms + ROUTES_DEBOUNCE_MAX_MS)
-            wait = r.first_change_ms + ROUTES_DEBOUNCE_MAX_MS > now
-                   ? r.first_change_ms + ROUTES_DEBOUNCE_MAX_MS - now : 0;
+        if (now + wait > r.first_change_ms + ceiling)
+            wait = r.first_change_ms + ceiling > now ? r.first_change_ms + ceiling - now : 0;
         timer_in(r.debounce, wait);
     }
     return 0;

@@ -7,9 +7,12 @@
  * NULL) to send a domain the direct way again.  routes keeps the wanted
  * routes in memory and:
  *
- *   1. debounces: publishes ROUTES_DEBOUNCE_MS after the last change, and
- *      at most ROUTES_DEBOUNCE_MAX_MS after the first one, so a burst of
- *      changes costs one postmap
+ *   1. coalesces: publishes routes.coalesce_floor (10 ms) after a change
+ *      when routes were quiet, so one detour is in force within a postmap's
+ *      time; each publication within routes.coalesce_ceiling (1 s) of the
+ *      previous one doubles the wait, and no change waits longer than the
+ *      ceiling from the first unpublished one, so churn costs about one
+ *      postmap per ceiling
  *   2. publishes the whole set with routetable_publish() (fail-static: the
  *      old table stays on failure; it retries with a doubling delay from
  *      ROUTES_RETRY_MIN_MS to ROUTES_RETRY_MAX_MS and logs each failure)
@@ -55,8 +58,6 @@
 
 #include "daemon.h"
 
-#define ROUTES_DEBOUNCE_MS 200
-#define ROUTES_DEBOUNCE_MAX_MS 1000
 #define ROUTES_SETTLE_MS 12000          /* trivial-rewrite checks its tables every 10 s */
 #define ROUTES_KICK_AFTER_RELOAD_MS 500 /* the queue manager restarts after a reload */
 #define ROUTES_RETRY_MIN_MS 1000

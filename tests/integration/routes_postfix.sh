@@ -123,7 +123,7 @@ echo "set blocked.test smtp:[$BED_RELAY_ADDR]:25" >&7
 bed_wait_sink relay 1 25 'u4@blocked.test'
 ok $? "one routes_set: the deferred message reaches the relay"
 echo "# delay: deferred message delivered $(since "$t_set") s after routes_set" \
-    "(debounce ${ROUTES_DEBOUNCE:-200} ms + postmap + reload + 500 ms + kick)"
+    "(coalescing floor 10 ms + postmap + reload + 500 ms + kick)"
 grep -q 'route for blocked.test: smtp:\[198.19.0.2\]:25 (was direct)' "$SERVE_LOG" &&
     grep -q 'postfix -c .* reload: done' "$SERVE_LOG" &&
     grep -q 'scheduled 1 deferred message again' "$SERVE_LOG"

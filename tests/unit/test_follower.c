@@ -144,6 +144,37 @@ START_TEST(starts_at_end_and_follows_rename_rotation)
 }
 END_TEST
 
+/* With the poll timer a minute away, a new line (and a rotated file) is read
+ * at once: inotify on the directory (dirwatch). */
+START_TEST(changes_are_read_at_once_without_the_timer)
+{
+    struct event_base *base = event_base_new();
+    struct follower_config cfg = {0};
+    char err[256] = "", old[160];
+    struct follower *f;
+
+    append(logpath, "history\n");
+    cfg.source = FOLLOW_FILE;
+    cfg.path = logpath;
+    cfg.poll_ms = 60000;
+    cfg.on_line = on_line;
+    f = follower_create(base, &cfg, err, sizeof(err));
+    ck_assert_msg(f != NULL, "follower_create: %s", err);
+    append(logpath, "new line\n");
+    run_for(base, 100);
+    ck_assert_int_eq(nlines, 1);
+    ck_assert_str_eq(lines[0], "new line");
+    snprintf(old, sizeof(old), "%s.1", logpath);
+    ck_assert_int_eq(rename(logpath, old), 0);
+    append(logpath, "after rotation\n");
+    run_for(base, 100);
+    ck_assert_int_eq(nlines, 2);
+    ck_assert_str_eq(lines[1], "after rotation");
+    follower_free(f);
+    event_base_free(base);
+}
+END_TEST
+
 /* A log that is missing, then unreadable, is reported only after the grace
  * time, and reading again clears it. */
 START_TEST(missing_and_unreadable_logs_are_reported_after_grace)
@@ -402,6 +433,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, starts_at_end_and_follows_rename_rotation);
     tcase_add_test(tc, truncation_restarts_at_zero);
     tcase_add_test(tc, missing_and_unreadable_logs_are_reported_after_grace);
+    tcase_add_test(tc, changes_are_read_at_once_without_the_timer);
     tcase_add_test(tc, partial_and_overlong_lines);
     tcase_add_test(tc, restart_resumes_without_duplicates);
     tcase_add_test(tc, pipe_input_and_its_end);
