@@ -66,7 +66,7 @@ postfix_sums() {
     grep -v '^alternate_config_directories' /etc/postfix/main.cf | sha256sum
 }
 
-plan 53
+plan 52
 start=$(date +%s)
 
 # ---- build ----------------------------------------------------------------
@@ -214,7 +214,7 @@ dpkg -r mxdetour >"$tmp/remove.log" 2>&1
 expect_eq "dpkg -r removes it" "$?" 0
 check "... the programs are gone" sh -c '! test -e /usr/sbin/mxdetourd && ! test -e /usr/sbin/mxdetourctl'
 check "... the units are gone" sh -c '! ls /lib/systemd/system/mxdetour* >/dev/null 2>&1'
-check "... the conffiles stay until the purge" test -f /etc/mxdetour/mxdetour.conf
+check "... the configuration stays until the purge" test -f /etc/mxdetour/mxdetour.conf
 check "... and so does the state" test -d /var/lib/mxdetour
 
 dpkg -P mxdetour >"$tmp/purge.log" 2>&1

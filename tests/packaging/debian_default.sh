@@ -170,7 +170,7 @@ stop_daemon() {
     return $st
 }
 
-plan 64
+plan 65
 start=$(date +%s)
 
 # ---- build (as deb.sh) ------------------------------------------------------
@@ -310,8 +310,13 @@ if send "u@$dom" "$tok"; then pass "a message to $dom is accepted"
 else fail "a message to $dom is accepted"; show "$tmp/swaks.$tok" 8; fi
 if wait_for 30 at_sink "$tok"; then pass "... and reaches the relay (smtp-sink)"
 else fail "... and reaches the relay (smtp-sink)"; grep "$dom" "$log" | tail -5 | sed 's/^/#   /'; fi
+# A local submission (sendmail, pickup, cleanup with non_smtpd_milters).
+tok=sendmail-$run
+printf 'Subject: %s\n\n%s\n' "$tok" "mxdetour debian_default" | /usr/sbin/sendmail "$luser@localhost"
+if wait_for 20 sent_locally "$tok"; then pass "a local submission (sendmail) is delivered to the mailbox"
+else fail "a local submission (sendmail) is delivered to the mailbox"; fi
 milter_warn=$(tail -n +"$((lines + 1))" "$log" | grep -E 'warning: .*[Mm]ilter' | head -3)
-expect_eq "smtpd and cleanup reached the milter: no milter warning in the log [milter-fix]" \
+expect_eq "chrooted smtpd and cleanup reached the milter: no milter warning in the log [milter-fix]" \
     "$milter_warn" ""
 
 # Postfix's log after a rotation by the doc's job: the daemon reads on.
