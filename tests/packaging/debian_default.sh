@@ -355,6 +355,7 @@ else fail "upgraded: a detoured message still reaches the relay"; fi
 
 # ---- remove -----------------------------------------------------------------
 dpid=$pid
+sock_was=absent; [ -S /var/spool/postfix/mxdetour/milter.sock ] && sock_was=there
 dpkg -r mxdetour >"$tmp/remove.log" 2>&1
 expect_eq "dpkg -r removes it" "$?" 0
 show "$tmp/remove.log" 6
@@ -367,7 +368,8 @@ expect_eq "... the route table is empty (no detour stays in force)" \
 check "... and says so" grep -q 'emptied the route table' "$tmp/remove.log"
 check "... and says the milter named in main.cf is harmless with milter_default_action = accept" \
     grep -q 'milter_default_action = accept keeps mail flowing' "$tmp/remove.log"
-check "... the stale milter socket is gone [milter-fix]" test ! -e /var/spool/postfix/mxdetour/milter.sock
+sock_now=removed; [ -e /var/spool/postfix/mxdetour/milter.sock ] && sock_now=left
+expect_eq "... and mxdetourd removed its milter socket at stop [milter-fix]" "$sock_was, $sock_now" "there, removed"
 sleep 1
 local_mail_flows "removed"
 tok=afterremove-$run
