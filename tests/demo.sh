@@ -9,7 +9,8 @@ export top_srcdir top_builddir
 if [ "$(id -u)" = 0 ] && ip netns list >/dev/null 2>&1 && command -v postfix >/dev/null; then
     exec bash "$top_srcdir/tests/e2e/demo.sh"
 fi
-echo "(not root, or no network namespaces: showing the shared state only)"
+echo "(not root, or no network namespaces: showing the shared state only, on a private Redis;"
+echo " a demo, not an installation: a real one starts at README.md, \"Installing\")"
 . "$top_srcdir/tests/lib/redis.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mxd-demo.XXXXXX")
 trap 'redis_stop; rm -rf "$tmp"' EXIT INT TERM

@@ -6,6 +6,7 @@
 #   3. build again with -fsanitize=address,undefined in build/asan and run
 #      `make check` there too,
 #   4. fuzz briefly, and build, install and purge the Debian package once,
+#      and once more on Debian's default Postfix (package-debian),
 # and end with one line "N passed, N failed, N skipped" over both runs.
 # A skipped test is not a passed one: each is named; under CI=true (CI
 # sets it) every skip is also a failure, since README.md promises that the
@@ -106,6 +107,31 @@ if [ -f "$top/tests/packaging/deb.sh" ]; then
     fi
     grep -E '^# (systemd-analyze security|package build)' "$top/build/package.out" | sed 's/^/[package] /'
     echo "[package] stage took $(($(date +%s) - t0))s"
+    passed=$((passed + p)) failed=$((failed + f))
+fi
+
+# The package on Debian's default Postfix ("Internet Site", smtpd chrooted),
+# wired in by the steps of docs/operations.md, then upgraded, removed and
+# purged with mail flowing after each step.  Root only; builds the package
+# again from a copy of the tree; restores /etc/postfix.
+if [ -f "$top/tests/packaging/debian_default.sh" ]; then
+    echo "== package-debian tests/packaging/debian_default.sh"
+    t0=$(date +%s)
+    sh "$top/tests/packaging/debian_default.sh" >"$top/build/package-debian.out" 2>&1
+    rc=$?
+    grep -E '^(ok|not ok) ' "$top/build/package-debian.out" | sed 's/^/[package-debian] /'
+    p=$(grep -cE '^ok ' "$top/build/package-debian.out")
+    f=$(grep -cE '^not ok ' "$top/build/package-debian.out")
+    planned=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$top/build/package-debian.out" | head -1)
+    if grep -q '^1\.\.0 # SKIP' "$top/build/package-debian.out"; then
+        echo "[package-debian] SKIP: $(sed -n 's/^1\.\.0 # SKIP //p' "$top/build/package-debian.out")"
+        note_skip "[package-debian] tests/packaging/debian_default.sh: $(sed -n 's/^1\.\.0 # SKIP //p' "$top/build/package-debian.out")"
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] || [ "${planned:-x}" != $((p + f)) ]; then
+        tail -30 "$top/build/package-debian.out"
+        echo "[package-debian] FAIL: tests/packaging/debian_default.sh (exit status $rc, $((p + f)) of ${planned:-?} planned)"
+        f=$((f + 1))
+    fi
+    echo "[package-debian] stage took $(($(date +%s) - t0))s"
     passed=$((passed + p)) failed=$((failed + f))
 fi
 

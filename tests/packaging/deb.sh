@@ -5,7 +5,7 @@
 # dpkg-buildpackage from a copy of the tree in a temporary directory,
 # checks it with lintian (no errors), installs it on this machine with
 # dpkg -i, checks what it put in place (programs, man pages, conffiles,
-# units, the system user, the state directory), verifies the installed units
+# units, the system user, the state and milter directories), verifies the installed units
 # with systemd-analyze, runs the unit's ExecStart on the shipped
 # configuration (refused: "edit /etc/mxdetour/mxdetour.conf: ..."), then
 # removes and purges it and checks that nothing it made is left and that
@@ -27,6 +27,9 @@ fi
 for tool in dpkg-buildpackage lintian systemd-analyze fakeroot dh; do
     command -v "$tool" >/dev/null 2>&1 || { echo "1..0 # SKIP $tool is not installed"; exit 0; }
 done
+# One package test at a time (debian_default.sh takes the same lock).
+exec 9>/run/lock/mxdetour-package.lock
+flock -w 900 9 || { echo "Bail out! another package test holds /run/lock/mxdetour-package.lock"; exit 1; }
 if dpkg-query -W -f='${Status}' mxdetour 2>/dev/null | grep -q installed; then
     echo "Bail out! the package mxdetour is installed already; remove it first (dpkg -P mxdetour)"
     exit 1
@@ -63,7 +66,7 @@ postfix_sums() {
     grep -v '^alternate_config_directories' /etc/postfix/main.cf | sha256sum
 }
 
-plan 47
+plan 52
 start=$(date +%s)
 
 # ---- build ----------------------------------------------------------------
@@ -111,10 +114,13 @@ for m in man8/mxdetourd.8 man8/mxdetourctl.8 man5/mxdetour.conf.5; do
 done
 expect_eq "the man pages are installed" "$missing" ""
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' mxdetour | awk 'NF {print $1}' | sort | tr '\n' ' ')
-expect_eq "the configuration and the feed settings are conffiles" "$conffiles" \
-    "/etc/default/mxdetour-feed /etc/mxdetour/mxdetour.conf "
-expect_match "the shipped configuration is the example behind the \"unconfigured\" line" \
+expect_eq "the feed settings are the only conffile (mxdetour.conf is made by the postinst)" \
+    "$conffiles" "/etc/default/mxdetour-feed "
+expect_match "the postinst made the short configuration, behind the \"unconfigured\" line" \
     "$(grep -c -e '^unconfigured = ' -e '^site = ' /etc/mxdetour/mxdetour.conf)" '^2$'
+check "... from /usr/share/mxdetour/mxdetour.conf" cmp /usr/share/mxdetour/mxdetour.conf /etc/mxdetour/mxdetour.conf
+check "the annotated example and alerts.yml are in the docs" \
+    test -f /usr/share/doc/mxdetour/examples/mxdetour.conf -a -f /usr/share/doc/mxdetour/alerts.yml
 check "the example configuration and Postfix snippets are in the docs" \
     test -f /usr/share/doc/mxdetour/examples/main.cf.mxdetour
 check "docs/operations.md is in the docs" \
@@ -148,12 +154,21 @@ expect_match "... in adm (mail.log) and postdrop (postqueue under NoNewPrivilege
     "$groups" ' adm .*postdrop |postdrop .*adm '
 expect_eq "/var/lib/mxdetour belongs to mxdetour" "$(stat -c %U /var/lib/mxdetour 2>&1)" mxdetour
 expect_eq "... and /var/lib/mxdetour/feeds too" "$(stat -c %U /var/lib/mxdetour/feeds 2>&1)" mxdetour
+if [ -d /var/spool/postfix ]; then
+    expect_eq "the milter directory /var/spool/postfix/mxdetour is mxdetour:postfix 750" \
+        "$(stat -c '%U:%G %a' /var/spool/postfix/mxdetour 2>&1)" "mxdetour:postfix 750"
+else
+    fail "no /var/spool/postfix: the package depends on postfix"
+fi
 check "an empty route table exists for transport_maps" test -f /var/lib/mxdetour/transport.db
 if dpkg-query -W -f='${Status}' postfix 2>/dev/null | grep -q installed; then
-    check "the postinst starts no mxdetourd, enables it (an upgrade restarts a running one)" \
+    check "the postinst starts no mxdetourd, enables it" \
         sh -c 'grep -q "deb-systemd-helper enable .mxdetourd.service" /var/lib/dpkg/info/mxdetour.postinst &&
                ! grep -q "deb-systemd-invoke \$_dh_action .mxdetourd.service" /var/lib/dpkg/info/mxdetour.postinst &&
                ! grep -q "deb-systemd-invoke start .mxdetourd.service" /var/lib/dpkg/info/mxdetour.postinst'
+    check "... restarts a running one after an upgrade; the prerm stops it at removal" \
+        sh -c 'grep -q "deb-systemd-invoke try-restart mxdetourd.service" /var/lib/dpkg/info/mxdetour.postinst &&
+               grep -q "deb-systemd-invoke stop mxdetourd.service" /var/lib/dpkg/info/mxdetour.prerm'
 else
     fail "postfix is not installed: the package depends on it"
 fi
@@ -199,7 +214,7 @@ dpkg -r mxdetour >"$tmp/remove.log" 2>&1
 expect_eq "dpkg -r removes it" "$?" 0
 check "... the programs are gone" sh -c '! test -e /usr/sbin/mxdetourd && ! test -e /usr/sbin/mxdetourctl'
 check "... the units are gone" sh -c '! ls /lib/systemd/system/mxdetour* >/dev/null 2>&1'
-check "... the conffiles stay until the purge" test -f /etc/mxdetour/mxdetour.conf
+check "... the configuration stays until the purge" test -f /etc/mxdetour/mxdetour.conf
 check "... and so does the state" test -d /var/lib/mxdetour
 
 dpkg -P mxdetour >"$tmp/purge.log" 2>&1
@@ -207,7 +222,8 @@ expect_eq "dpkg -P purges it" "$?" 0
 [ -s "$tmp/purge.log" ] && show "$tmp/purge.log"
 check "... /etc/mxdetour is gone" test ! -e /etc/mxdetour
 check "... /etc/default/mxdetour-feed is gone" test ! -e /etc/default/mxdetour-feed
-check "... /var/lib/mxdetour is gone" test ! -e /var/lib/mxdetour
+check "... /var/lib/mxdetour is gone (main.cf does not name its table)" test ! -e /var/lib/mxdetour
+check "... /var/spool/postfix/mxdetour is gone" test ! -e /var/spool/postfix/mxdetour
 left=$(find /usr /lib /etc /var/lib -xdev \( -name '*mxdetour*' -o -name 'mxdetour-feed*' \) \
        -not -path '/var/lib/dpkg/*' 2>/dev/null | grep -v "^$top_srcdir" | head -5)
 expect_eq "... no file named mxdetour is left in /usr, /lib, /etc, /var/lib" "$left" ""

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # unconfigured.sh - the configuration the Debian package installs
-# (debian/unconfigured.conf in front of conf/mxdetour.conf, as debian/rules
-# builds it) is refused, with one clear line, by `mxdetourd -t`, by the
-# unit's ExecStart command line (conf/mxdetourd.service) and by
-# mxdetourctl; the example without that head is valid.  TAP.
+# (debian/unconfigured.conf in front of conf/mxdetour-site.conf, as
+# debian/rules builds it) is refused, with one clear line, by `mxdetourd
+# -t`, by the unit's ExecStart command line (conf/mxdetourd.service) and by
+# mxdetourctl; the short file without that head is valid, and so is the
+# annotated example.  TAP.
 #
 # By hand: top_builddir=BUILD top_srcdir=. sh tests/packaging/unconfigured.sh
 set -u
@@ -18,12 +19,12 @@ trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
 conf=$tmp/mxdetour.conf
-cat "$top_srcdir/debian/unconfigured.conf" "$top_srcdir/conf/mxdetour.conf" >"$conf"
+cat "$top_srcdir/debian/unconfigured.conf" "$top_srcdir/conf/mxdetour-site.conf" >"$conf"
 # The line of the setting, as the error must name it.
 line=$(grep -n '^unconfigured = ' "$conf" | cut -d: -f1)
 want="^$conf:$line: edit $conf: set site, .*then delete this line\$"
 
-plan 11
+plan 12
 
 "$top_builddir/mxdetourd" -t -c "$conf" >"$tmp/out" 2>"$tmp/err"
 expect_eq "mxdetourd -t refuses the unedited file (exit status 1)" "$?" 1
@@ -51,6 +52,8 @@ expect_match "mxdetourctl refuses it too, with the same line" "$(cat "$tmp/err")
 expect_match "unconfigured without a text is refused all the same" "$(cat "$tmp/err")" \
     "^$tmp/bool.conf:1: edit $tmp/bool.conf: it is an unedited example; delete the \"unconfigured\" line when done\$"
 
+"$top_builddir/mxdetourd" -t -c "$top_srcdir/conf/mxdetour-site.conf" >"$tmp/out" 2>&1
+expect_eq "the short file without the head is valid" "$?" 0
 "$top_builddir/mxdetourd" -t -c "$top_srcdir/conf/mxdetour.conf" >"$tmp/out" 2>&1
-expect_eq "the example without the head is valid" "$?" 0
+expect_eq "the annotated example is valid" "$?" 0
 tap_exit
