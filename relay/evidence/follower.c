@@ -333,9 +333,11 @@ static int file_start(struct follower *f, char *err, size_t errlen)
         have = 0;
     }
     if ((rc = file_open(f, err, errlen)) <= 0) {
-        if (rc == 0)            /* a missing file is read from 0 when it appears */
-            set_state(f, FOLLOWER_MISSING, NULL);
-        return rc;
+        /* Missing or unreadable (a rotation left it root's): read from 0
+         * when it can be, reported meanwhile; never a reason not to start. */
+        set_state(f, rc == 0 ? FOLLOWER_MISSING : FOLLOWER_UNREADABLE, rc < 0 ? err : NULL);
+        err[0] = '\0';
+        return 0;
     }
     if (fstat(f->fd, &st) < 0) {
         snprintf(err, errlen, "fstat %s: %s", f->path, strerror(errno));

@@ -84,8 +84,10 @@ struct follower_stats {
 
 /*
  * Starts following; strings in cfg are copied.  Returns NULL with the reason
- * in err (e.g. a file that exists but cannot be opened, a bad state file is
- * not an error: it is reported with msg_warn and ignored).
+ * in err (an incomplete configuration, a command that cannot be started).
+ * A file that is missing or cannot be opened is no error: it is read when it
+ * can be, and reported meanwhile (follower_health); nor is a bad state
+ * file: it is reported with msg_warn and ignored.
  */
 struct follower *follower_create(struct event_base *base, const struct follower_config *cfg,
                                  char *err, size_t errlen);

@@ -231,6 +231,19 @@ START_TEST(missing_and_unreadable_logs_are_reported_after_grace)
     ck_assert_int_eq(nlines, 2);
     ck_assert_str_eq(lines[1], "second");
     follower_free(f);
+
+    /* Unreadable from the start is no reason not to start either. */
+    unlink(logpath);
+    sock = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_eq(bind(sock, (struct sockaddr *)&sun, sizeof(sun)), 0);
+    f = follow_file(base, NULL, 0);
+    clock_advance(FOLLOWER_GRACE_MS);
+    follower_poll(f);
+    follower_health(f, &h);
+    ck_assert_int_eq(h.state, FOLLOWER_UNREADABLE);
+    close(sock);
+    unlink(logpath);
+    follower_free(f);
     event_base_free(base);
     clock_fake(0);
 }
