@@ -170,7 +170,7 @@ stop_daemon() {
     return $st
 }
 
-plan 65
+plan 67
 start=$(date +%s)
 
 # ---- build (as deb.sh) ------------------------------------------------------
@@ -285,6 +285,10 @@ dstatus=$(cat "/proc/$pid/status" 2>/dev/null)
 expect_match "mxdetourd runs as mxdetour" "$dstatus" "Uid:[[:space:]]+$(id -u mxdetour)[[:space:]]"
 expect_match "... with no capability left" "$dstatus" 'CapEff:[[:space:]]+0000000000000000'
 
+/usr/sbin/mxdetourctl doctor >"$tmp/doctor.before" 2>&1
+expect_eq "before main.cf names the table, mxdetourctl doctor says CRITICAL (exit 2)" "$?" 2
+expect_match "... naming transport_maps" "$(cat "$tmp/doctor.before")" \
+    "CRITICAL transport_maps: .*hash:/var/lib/mxdetour/transport"
 if run_step main-cf; then pass "doc step main-cf runs (transport_maps, milter, postfix check, reload)"
 else fail "doc step main-cf runs (transport_maps, milter, postfix check, reload)"; fi
 expect_eq "... transport_maps names mxdetour's table only (Debian has no other)" \
@@ -292,8 +296,8 @@ expect_eq "... transport_maps names mxdetour's table only (Debian has no other)"
 run_step main-cf >/dev/null 2>&1
 expect_eq "... and a second run of the step changes nothing" \
     "$(postconf -h transport_maps)" "hash:/var/lib/mxdetour/transport"
-if run_step check; then pass "doc step check runs (mxdetourctl status, postmap)"
-else fail "doc step check runs (mxdetourctl status, postmap)"; fi
+if run_step check; then pass "doc step check runs (mxdetourctl status, postmap, doctor)"
+else fail "doc step check runs (mxdetourctl status, postmap, doctor)"; fi
 sleep 1
 local_mail_flows "wired in"
 
