@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include "check_loop.h"
 #include "check_main.h"
 #include "cfg.h"
 #include "engine.h"
@@ -141,23 +142,6 @@ static void blocked(const char *domain, const char *a1, const char *a2)
         timeouts(domain, a1, a2, i);
 }
 
-static void stop_loop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-    event_base_loopbreak(base);
-}
-
-static void run_loop(uint64_t ms)
-{
-    struct event *limit = evtimer_new(base, stop_loop, NULL);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-
-    evtimer_add(limit, &tv);
-    event_base_dispatch(base);
-    event_free(limit);
-}
 
 START_TEST(every_mx_address_blocked_detours_the_domain_via_its_first_relay)
 {
@@ -354,7 +338,7 @@ START_TEST(a_view_request_is_answered_from_what_is_known)
     engine_on_view_request("unknown.test", NULL);
     ck_assert_int_eq(routeview_get("unknown.test", &v), 0);
     for (int i = 0; i < 40 && routeview_get("unknown.test", &v) == 0; i++)
-        run_loop(100);
+        check_run_loop(base, 100);
     ck_assert_int_eq(routeview_get("unknown.test", &v), 1);
     ck_assert_int_eq(v.kind, RV_DIRECT);
     /* Not a domain: no answer. */

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "check_loop.h"
 #include "check_main.h"
 #include "kernelpub.h"
 #include "kernelstate.h"
@@ -179,23 +180,6 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static void stop_loop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-    event_base_loopbreak(base);
-}
-
-static void run_loop(uint64_t ms)
-{
-    struct event *limit = evtimer_new(base, stop_loop, NULL);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-
-    evtimer_add(limit, &tv);
-    event_base_dispatch(base);
-    event_free(limit);
-}
 
 static void start(void)
 {
@@ -273,7 +257,7 @@ static const char *slurp(const char *path)
 static void started_and_settled(void)
 {
     start();
-    run_loop(200);
+    check_run_loop(base, 200);
 }
 
 START_TEST(start_without_redis_or_state_keeps_the_sets_and_adds_only)
@@ -298,14 +282,14 @@ START_TEST(blocked_addresses_go_into_the_first_tunnel_up_in_one_round)
     kernelpub_addr(&c, 1, "");
     ck_assert(kernelpub_holds(&a));             /* about to be: the log is not about the direct path */
     ck_assert_uint_eq(nreqs, mark);             /* coalesced: nothing sent inside the calls */
-    run_loop(200);
+    check_run_loop(base, 200);
     ck_assert_str_eq(requests(mark), "A0:192.0.2.1,192.0.2.2 A0:2001:db8::25 C0/3");
     ck_assert_ptr_nonnull(strstr(slurp(state), "\n192.0.2.1 tun-a 3 connect timeouts\n"
                                                "192.0.2.2 tun-a feed registry\n2001:db8::25 tun-a -\n"));
     /* Told again: nothing to do. */
     mark = nreqs;
     kernelpub_addr(&a, 1, "3 connect timeouts");
-    run_loop(100);
+    check_run_loop(base, 100);
     ck_assert_uint_eq(nreqs, mark);
 }
 END_TEST
@@ -318,17 +302,17 @@ START_TEST(an_unblocked_address_leaves_only_after_the_delay)
     started_and_settled();
     kernelpub_addr(&a, 1, "blocked");
     kernelpub_addr(&b, 1, "blocked");
-    run_loop(100);
+    check_run_loop(base, 100);
     mark = nreqs;
     /* A flicker: unblocked and blocked again within the delay; no change. */
     kernelpub_addr(&b, 0, NULL);
-    run_loop(100);
+    check_run_loop(base, 100);
     kernelpub_addr(&b, 1, "blocked again");
     kernelpub_addr(&a, 0, NULL);
     ck_assert(kernelpub_holds(&a));             /* still in the set */
-    run_loop(KERNELPUB_REMOVE_DELAY_MS / 2);
+    check_run_loop(base, KERNELPUB_REMOVE_DELAY_MS / 2);
     ck_assert_str_eq(requests(mark), "");
-    run_loop(KERNELPUB_REMOVE_DELAY_MS);
+    check_run_loop(base, KERNELPUB_REMOVE_DELAY_MS);
     ck_assert_str_eq(requests(mark), "D0:192.0.2.1 C0/1");
     ck_assert(!kernelpub_holds(&a));
     ck_assert(kernelpub_holds(&b));
@@ -344,13 +328,13 @@ START_TEST(a_tunnel_down_moves_its_addresses_to_the_next)
 
     started_and_settled();
     kernelpub_addr(&a, 1, "blocked");
-    run_loop(100);
+    check_run_loop(base, 100);
     mark = nreqs;
     /* Postfix cannot connect to tun-a's check target: tun-a is down. */
     for (int i = 0; i < RELAYHEALTH_FALL; i++)
         relayhealth_evidence(&check_a, 0);
     ck_assert(!relayhealth_is_up("tun-a"));
-    run_loop(200);
+    check_run_loop(base, 200);
     /* Out of tun-a's set first, then into tun-b's (one set at a time). */
     ck_assert_str_eq(requests(mark), "D0:192.0.2.1 C0/1 A1:192.0.2.1 C1/1");
     ck_assert_ptr_nonnull(strstr(slurp(state), "192.0.2.1 tun-b blocked"));
@@ -358,14 +342,14 @@ START_TEST(a_tunnel_down_moves_its_addresses_to_the_next)
     mark = nreqs;
     for (int i = 0; i < RELAYHEALTH_FALL; i++)
         relayhealth_evidence(&check_b, 0);
-    run_loop(200);
+    check_run_loop(base, 200);
     ck_assert_str_eq(requests(mark), "D1:192.0.2.1 C1/1");
     ck_assert(!kernelpub_holds(&a));
     /* tun-a back: its table is made again (a recreated interface), then the address. */
     mark = nreqs;
     relayhealth_evidence(&check_a, 1);
     ck_assert(relayhealth_is_up("tun-a"));
-    run_loop(200);
+    check_run_loop(base, 200);
     ck_assert_str_eq(requests(mark), "E0 A0:192.0.2.1 C0/1");
     ck_assert(kernelpub_holds(&a));
 }
@@ -380,16 +364,16 @@ START_TEST(a_failed_round_is_retried_after_a_delay)
     mark = nreqs;
     fail_commit = 1;
     kernelpub_addr(&a, 1, "blocked");
-    run_loop(200);
+    check_run_loop(base, 200);
     ck_assert_str_eq(requests(mark), "A0:192.0.2.1 C0/1");
     ck_assert_msg(strstr(last_warning, "tunnel tun-a: the set was not changed: nft: Operation not permitted"),
                   "warning: %s", last_warning);
     ck_assert_ptr_null(strstr(slurp(state), "192.0.2.1"));      /* not in the set */
     /* The retry waits KERNELPUB_RETRY_MIN_MS and makes sure of the table first. */
     mark = nreqs;
-    run_loop(KERNELPUB_RETRY_MIN_MS / 2);
+    check_run_loop(base, KERNELPUB_RETRY_MIN_MS / 2);
     ck_assert_uint_eq(nreqs, mark);
-    run_loop(KERNELPUB_RETRY_MIN_MS);
+    check_run_loop(base, KERNELPUB_RETRY_MIN_MS);
     ck_assert_str_eq(requests(mark), "E0 A0:192.0.2.1 C0/1");
     ck_assert_ptr_nonnull(strstr(slurp(state), "192.0.2.1 tun-a blocked"));
 }
@@ -426,7 +410,7 @@ START_TEST(no_kernel_tunnel_no_module_and_no_helper_no_start)
     ck_assert(!kernelpub_active());
     kernelpub_addr(&a, 1, "blocked");
     ck_assert(!kernelpub_holds(&a));
-    run_loop(100);
+    check_run_loop(base, 100);
     ck_assert_uint_eq(nreqs, 0);
     kernelpub_module.stop(&d);
     /* Kernel-mode tunnels but no helper: the start fails. */

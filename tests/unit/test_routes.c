@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "check_loop.h"
 #include "check_main.h"
 #include "clock.h"
 #include "metrics.h"
@@ -131,23 +132,6 @@ static void on_live(const char *domain, void *arg)
         snprintf(live[nlive++], sizeof(live[0]), "%s", domain);
 }
 
-static void stop_loop(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-    event_base_loopbreak(base);
-}
-
-static void run_loop(uint64_t ms)
-{
-    struct event *limit = evtimer_new(base, stop_loop, NULL);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-
-    evtimer_add(limit, &tv);
-    event_base_dispatch(base);
-    event_free(limit);
-}
 
 /* A table and its database, made by postmap, as an earlier run left them. */
 static void table_in_force(const char *text)
@@ -239,7 +223,7 @@ START_TEST(changes_are_debounced_and_a_new_detour_is_live_once_published)
     ck_assert_int_eq(routes_set("a.test", "smtp-wg:"), 0);
     ck_assert_str_eq(routes_in_table(), "");        /* not yet */
     ck_assert_int_eq(nlive, 0);
-    run_loop(1500);
+    check_run_loop(base, 1500);
     ck_assert_str_eq(routes_in_table(), "a.test\tsmtp-wg:\nb.test\tsmtp:[relay.example]:587\n");
     ck_assert_int_eq(nlive, 2);
     ck_assert_str_eq(live[0], "a.test");
@@ -250,7 +234,7 @@ START_TEST(changes_are_debounced_and_a_new_detour_is_live_once_published)
                   "published after %llu ms", (unsigned long long)(first_live_ms - t0));
     /* A removal is published too, but is no new detour to announce. */
     ck_assert_int_eq(routes_set("a.test", NULL), 0);
-    run_loop(1000);
+    check_run_loop(base, 1000);
     ck_assert_str_eq(routes_in_table(), "b.test\tsmtp:[relay.example]:587\n");
     ck_assert_int_eq(nlive, 2);
     ck_assert_int_eq(warnings, 0);
@@ -288,7 +272,7 @@ START_TEST(a_stream_of_changes_is_coalesced_up_to_the_ceiling)
     t0 = clock_mono_ms();
     ck_assert_int_eq(routes_set("d0.test", "smtp-wg:"), 0);
     event_add(ev, &every);
-    run_loop(3000);
+    check_run_loop(base, 3000);
     event_free(ev);
     /* A change every 100 ms for 2.5 s: the first is published after the
      * floor, then each publication doubles the wait (10, 20, 40, ... ms) until
@@ -350,7 +334,7 @@ START_TEST(a_failing_postmap_keeps_the_table_and_is_retried)
     d.base = base;
     d.cfg = &good;
     routes_module.reload(&d, &cfg);
-    run_loop(ROUTES_RETRY_MIN_MS + 800);
+    check_run_loop(base, ROUTES_RETRY_MIN_MS + 800);
     ck_assert_str_eq(routes_in_table(), "a.test\tsmtp:[old]:25\nb.test\tsmtp:[new]:25\n");
     ck_assert_int_eq(nlive, 1);
     ck_assert_str_eq(live[0], "b.test");
