@@ -104,6 +104,7 @@ void socks5_cancel(struct socks5 *s)
     free_events(s);
     if (s->fd >= 0)
         close(s->fd);
+    explicit_bzero(s->auth, sizeof(s->auth));
     free(s);
 }
 
@@ -133,6 +134,7 @@ static void finish(struct socks5 *s, enum socks5_err err, int rep, int sys_err, 
     else if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
+    explicit_bzero(s->auth, sizeof(s->auth));   /* the password */
     free(s);
     done(&r, arg);
 }
