@@ -655,18 +655,27 @@ START_TEST(proxy_failures)
     r = probe_via(closed, "s3cret");
     ck_assert_int_eq(r->kind, PROBE_REFUSED);
     ck_assert_int_eq(r->socks_err, SOCKS5_TARGET_REFUSED);
+    ck_assert_str_eq(r->text, "connection refused by the proxy's target (REP 5)");
     ck_assert_int_eq(probe_fail_kind(r->kind), FAIL_REFUSED);
     /* The proxy refuses us, or is not there: never evidence. */
     r = probe_via(closed, "wrong");
     ck_assert_int_eq(r->kind, PROBE_ERROR);
     ck_assert_int_eq(r->socks_err, SOCKS5_PROXY_AUTH);
     ck_assert_int_eq(probe_fail_kind(r->kind), FAIL_NONE);
+    ck_assert_int_eq(prober_probe_via(pr, &a, closed, &bad, on_result, NULL), -1);
+    bad.port = ms_port;                 /* no user: microsocks wants one */
+    want = 1;
+    ngot = 0;
+    ck_assert_int_eq(prober_probe_via(pr, &a, closed, &bad, on_result, NULL), 0);
+    event_base_dispatch(base);
+    ck_assert_int_eq(got[0].kind, PROBE_ERROR);
+    ck_assert_int_eq(got[0].socks_err, SOCKS5_PROXY_AUTH);
+    ck_assert_str_eq(got[0].text, "the proxy requires authentication we were not given");
     spawn_stop(ms_pid, 1000);
     ms_pid = 0;
     r = probe_via(closed, "s3cret");
     ck_assert_int_eq(r->kind, PROBE_ERROR);
     ck_assert_int_eq(r->socks_err, SOCKS5_PROXY_DOWN);
-    ck_assert_int_eq(prober_probe_via(pr, &a, 25, &bad, on_result, NULL), -1);
     bad.port = 1080;
     bad.user = "";
     bad.password = "p";

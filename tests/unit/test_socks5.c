@@ -6,15 +6,13 @@
  * byte per millisecond, perhaps hang up): success with IPv4, IPv6 and a
  * bound name, user/password, every REP code, short, malformed and overlong
  * replies, hang-ups in each phase, the deadline in each phase, a dead proxy,
- * bad arguments and cancelling.  Then the real thing: Debian's microsocks
- * (skipped when not installed) with user and password, in front of a small
- * SMTP greeter.
+ * bad arguments and cancelling.  A real proxy (Debian's microsocks) is
+ * tests/integration/test_prober's.
  */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -26,7 +24,6 @@
 
 #include "check_main.h"
 #include "socks5.h"
-#include "spawn.h"
 
 struct step {
     size_t after;                       /* once the client has sent this much */
@@ -513,168 +510,6 @@ START_TEST(names)
 }
 END_TEST
 
-/* The real thing: Debian's microsocks, with a user, in front of a greeter
- * that runs on the loop. */
-
-static pid_t ms_pid;
-static int ms_leash = -1;               /* microsocks lives while this is open */
-static int ms_port, greeter_port;
-static struct fake *greeter;
-
-static int free_port(void)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sin);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    close(fd);
-    return ntohs(sin.sin_port);
-}
-
-static int listening(int port)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
-
-    ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-    close(fd);
-    return ok;
-}
-
-static void real_setup(void)
-{
-    static const struct step greet[] = {S(0, "220 real.test ESMTP\r\n"), END};
-    const char *path = "/usr/bin/microsocks";
-    char port[8], err[128];
-
-    setup();
-    ms_pid = 0;
-    greeter = fake_new(greet, 0);
-    greeter_port = greeter->port;
-    if (access(path, X_OK) < 0)
-        return;
-    /* A port taken between free_port() and microsocks's bind makes it
-     * exit: try another.  A shell keeps it on a leash: it kills microsocks
-     * when the pipe we hold closes, so a case that fails leaves none behind. */
-    for (int tries = 0; tries < 5 && ms_pid == 0; tries++) {
-        int leash[2];
-        pid_t pid;
-        ms_port = free_port();
-        snprintf(port, sizeof(port), "%d", ms_port);
-        const char *argv[] = {"/bin/sh", "-c", "\"$0\" \"$@\" & cat <&3 >/dev/null; kill $!", path,
-                              "-i", "127.0.0.1", "-p", port, "-u", "mxd", "-P", "s3cret", NULL};
-        ck_assert_int_eq(pipe2(leash, O_CLOEXEC), 0);
-        ck_assert_msg(spawn_start(argv, SPAWN_KEEP_STDOUT | SPAWN_KEEP_STDERR, &leash[0], 1, &pid,
-                                  NULL, NULL, err, sizeof(err)) == 0, "%s", err);
-        close(leash[0]);
-        for (int i = 0; i < 100 && ms_pid == 0; i++) {
-            if (listening(ms_port)) {
-                ms_pid = pid;
-                ms_leash = leash[1];
-            }
-            else
-                usleep(20000);
-        }
-        if (ms_pid == 0) {
-            spawn_stop(pid, 500);
-            close(leash[1]);
-        }
-    }
-    ck_assert_msg(ms_pid != 0, "microsocks did not start");
-}
-
-static void real_teardown(void)
-{
-    if (ms_pid)
-        spawn_stop(ms_pid, 1000);
-    if (ms_leash >= 0)
-        close(ms_leash);
-    ms_leash = -1;
-    fake_free(greeter);
-    teardown();
-}
-
-static void on_line(evutil_socket_t fd, short what, void *arg)
-{
-    char *buf = arg;
-    size_t len = strlen(buf);
-    ssize_t n = read(fd, buf + len, 63 - len);
-
-    (void)what;
-    if (n > 0)
-        buf[len + (size_t)n] = 0;
-    if (n <= 0 || strchr(buf, '\n'))
-        event_base_loopbreak(base);
-}
-
-/* Through microsocks to 127.0.0.1:port as user. */
-static const struct socks5_result *via_ms(int port, const char *user, const char *password)
-{
-    struct socks5_proxy px = {addr("127.0.0.1"), ms_port, user, password};
-    struct netaddr t = addr("127.0.0.1");
-
-    ndone = 0;
-    ck_assert_ptr_nonnull(socks5_connect(base, &px, &t, port, 3000, on_done, NULL));
-    event_base_dispatch(base);
-    ck_assert_int_eq(ndone, 1);
-    return &res;
-}
-
-START_TEST(microsocks_greeting)
-{
-    char line[64] = "";
-    struct event *ev;
-    struct timeval tv = {3, 0};
-
-    if (ms_pid == 0)
-        SKIP_CASE("no /usr/bin/microsocks (apt-get install microsocks)");
-    ck_assert_msg(via_ms(greeter_port, "mxd", "s3cret")->err == SOCKS5_OK, "%s", res.text);
-    ev = event_new(base, res.fd, EV_READ | EV_PERSIST, on_line, line);
-    event_add(ev, NULL);
-    event_base_loopexit(base, &tv);
-    event_base_dispatch(base);
-    event_free(ev);
-    close(res.fd);
-    ck_assert_str_eq(line, "220 real.test ESMTP\r\n");
-}
-END_TEST
-
-START_TEST(microsocks_auth_failures)
-{
-    if (ms_pid == 0)
-        SKIP_CASE("no /usr/bin/microsocks (apt-get install microsocks)");
-    ck_assert_int_eq(via_ms(greeter_port, "mxd", "wrong")->err, SOCKS5_PROXY_AUTH);
-    ck_assert_msg(strstr(res.text, "authentication failed"), "%s", res.text);
-    ck_assert_int_eq(via_ms(greeter_port, NULL, NULL)->err, SOCKS5_PROXY_AUTH);
-    ck_assert_str_eq(res.text, "the proxy requires authentication we were not given");
-}
-END_TEST
-
-START_TEST(microsocks_target_refused)
-{
-    if (ms_pid == 0)
-        SKIP_CASE("no /usr/bin/microsocks (apt-get install microsocks)");
-    ck_assert_int_eq(via_ms(free_port(), "mxd", "s3cret")->err, SOCKS5_TARGET_REFUSED);
-    ck_assert_str_eq(res.text, "connection refused by the proxy's target (REP 5)");
-    ck_assert(socks5_err_is_target(res.err));
-}
-END_TEST
-
-static TCase *real_tcase(void)
-{
-    TCase *tc = tcase_create("microsocks");
-
-    tcase_add_checked_fixture(tc, real_setup, real_teardown);
-    tcase_set_timeout(tc, 20);
-    tcase_add_test(tc, microsocks_greeting);
-    tcase_add_test(tc, microsocks_auth_failures);
-    tcase_add_test(tc, microsocks_target_refused);
-    return tc;
-}
-
 Suite *make_suite(void)
 {
     Suite *s = suite_create("socks5");
@@ -695,6 +530,5 @@ Suite *make_suite(void)
     tcase_add_test(tc, bad_arguments_and_cancel);
     tcase_add_test(tc, names);
     suite_add_tcase(s, tc);
-    suite_add_tcase(s, real_tcase());
     return s;
 }
