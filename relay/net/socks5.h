@@ -16,7 +16,8 @@
  * What an error means.  socks5_err_is_target() splits the kinds in two:
  *
  *   the control path itself failed (never evidence about the target):
- *     SOCKS5_LOCAL           socket(), memory
+ *     SOCKS5_LOCAL           our side: an event that cannot be added, a
+ *                            connect() that fails for a local reason
  *     SOCKS5_PROXY_DOWN      the proxy refused our connection, was
  *                            unreachable, or went silent or hung up before
  *                            its method reply (or its authentication reply)
