@@ -710,6 +710,31 @@ START_TEST(proxy_joins_its_own_path_only)
 }
 END_TEST
 
+START_TEST(proxy_silent_then_freed_under_way)
+{
+    struct server *mute = server_new(M_SILENT, 8);     /* a "proxy" that never answers */
+    struct netaddr a = lo4();
+    struct socks5_proxy px = {a, mute->port, NULL, NULL};
+    struct timeval tv = {0, 100000};
+    struct prober_stats st;
+
+    want = 1;
+    ck_assert_int_eq(prober_probe_via(pr, &a, 25, &px, on_result, NULL), 0);
+    event_base_dispatch(base);
+    ck_assert_int_eq(got[0].kind, PROBE_ERROR);
+    ck_assert_int_eq(got[0].socks_err, SOCKS5_PROXY_DOWN);
+    ck_assert_str_eq(got[0].text, "no method reply from the proxy within 1000 ms");
+    /* The fixture frees the prober in the middle of a handshake. */
+    ck_assert_int_eq(prober_probe_via(pr, &a, 25, &px, must_not_run, NULL), 0);
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+    prober_get_stats(pr, &st);
+    ck_assert_uint_eq(st.running, 1);
+    ck_assert_int_eq(mute->accepted, 2);
+    server_free(mute);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("prober");
@@ -737,6 +762,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, proxy_greeting_and_silence);
     tcase_add_test(tc, proxy_failures);
     tcase_add_test(tc, proxy_joins_its_own_path_only);
+    tcase_add_test(tc, proxy_silent_then_freed_under_way);
     suite_add_tcase(s, tc);
     return s;
 }
