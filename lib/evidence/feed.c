@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -419,8 +420,8 @@ static void trim(struct feed *f)
     }
 }
 
-/* Room for what previous held and 1/16 more (the arrays), and an index of
- * its tuples that will not rehash. */
+/* Room for what previous held and 1/16 more (the arrays, the host sets),
+ * and an index of its tuples that will not rehash. */
 static int presize(struct loader *ld, const struct feed *previous)
 {
     struct feed *f = ld->f;
@@ -431,6 +432,11 @@ static int presize(struct loader *ld, const struct feed *previous)
         || (previous->nrecs && reserve(ld, (void **)&f->recs, &f->recs_cap,
                                        previous->nrecs + previous->nrecs / 16, sizeof(f->recs[0]), 1) < 0))
         return -1;
+    for (int fam = AF_INET; fam != 0; fam = fam == AF_INET ? AF_INET6 : 0) {
+        size_t hosts = radix_hosts(previous->rx, fam);
+        if (radix_reserve_hosts(f->rx, fam, hosts + hosts / 16) < 0)
+            return -1;
+    }
     size_t cap = 4096;
     while (cap < 2 * tuples)
         cap *= 2;
