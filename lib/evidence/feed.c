@@ -150,10 +150,11 @@ static uint32_t hash_bytes(uint32_t h, const void *p, size_t len)
     return h;
 }
 
-/* Makes room for one more id, at most half full. */
+/* Makes room for one more id, at most 3/4 full: the index lives only while
+ * a version is read, beside the version in force, so it is kept small. */
 static int index_reserve(struct index *ix)
 {
-    if ((ix->n + 1) * 2 <= ix->cap)
+    if ((ix->n + 1) * 4 <= ix->cap * 3)
         return 0;
     size_t cap = ix->cap ? ix->cap * 2 : 4096;
     struct slot *s = calloc(cap, sizeof(*s));
@@ -438,7 +439,7 @@ static int presize(struct loader *ld, const struct feed *previous)
             return -1;
     }
     size_t cap = 4096;
-    while (cap < 2 * tuples)
+    while (cap * 3 < tuples * 4)
         cap *= 2;
     if ((ld->tuples.s = calloc(cap, sizeof(*ld->tuples.s))) == NULL)
         return -1;
