@@ -412,7 +412,7 @@ START_TEST(many_addresses_are_each_found_after_the_array_moves)
         a = A(text);
         kernelpub_addr(&a, 1, "blocked");
     }
-    run_loop(200);
+    check_run_loop(base, 200);
     for (unsigned i = 0; i < N; i++) {
         snprintf(text, sizeof(text), "10.%u.%u.%u", i >> 16, (i >> 8) & 0xff, i & 0xff);
         a = A(text);
@@ -420,7 +420,7 @@ START_TEST(many_addresses_are_each_found_after_the_array_moves)
         if (i % 2)
             kernelpub_addr(&a, 0, NULL);
     }
-    run_loop(KERNELPUB_REMOVE_DELAY_MS + 300);
+    check_run_loop(base, KERNELPUB_REMOVE_DELAY_MS + 300);
     for (unsigned i = 0; i < N; i++) {
         snprintf(text, sizeof(text), "10.%u.%u.%u", i >> 16, (i >> 8) & 0xff, i & 0xff);
         a = A(text);
