@@ -292,28 +292,6 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
                                                             : "timed out waiting for the greeting");
 }
 
-static int make_sockaddr(const struct netaddr *a, int port, struct sockaddr_storage *ss,
-                         socklen_t *len)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        memcpy(&sin->sin_addr, a->bytes, 4);
-        *len = sizeof(*sin);
-    } else if (a->family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        memcpy(&sin6->sin6_addr, a->bytes, 16);
-        *len = sizeof(*sin6);
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
 static int arm_timer(struct probe *pr, uint64_t ms)
 {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -414,13 +392,13 @@ void prober_start(struct probe *pr)
 #else
         (void)one;
 #endif
-        make_sockaddr(&src, 0, &ss, &sslen);
+        netaddr_sockaddr(&src, 0, &ss, &sslen);
         if (bind(pr->fd, (struct sockaddr *)&ss, sslen) < 0) {
             finish_errno(pr, errno, "bind");
             return;
         }
     }
-    make_sockaddr(&pr->addr, pr->port, &ss, &sslen);
+    netaddr_sockaddr(&pr->addr, pr->port, &ss, &sslen);
     if (arm_timer(pr, pr->timeout_ms) < 0) {
         finish_errno(pr, ENOMEM, "timer");
         return;

@@ -428,28 +428,6 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-static int make_sockaddr(const struct netaddr *a, int port, struct sockaddr_storage *ss,
-                         socklen_t *len)
-{
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        memcpy(&sin->sin_addr, a->bytes, 4);
-        *len = sizeof(*sin);
-    } else if (a->family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        memcpy(&sin6->sin6_addr, a->bytes, 16);
-        *len = sizeof(*sin6);
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
 /* The requests are built up front: the user and password need not outlive
  * the call. */
 static int build_requests(struct socks5 *s, const struct socks5_proxy *proxy,
@@ -491,7 +469,7 @@ struct socks5 *socks5_connect(struct event_base *base, const struct socks5_proxy
 
     if ((target->family != AF_INET && target->family != AF_INET6) || port <= 0 || port > 65535
         || proxy->port <= 0 || proxy->port > 65535
-        || make_sockaddr(&proxy->addr, proxy->port, &ss, &sslen) < 0) {
+        || netaddr_sockaddr(&proxy->addr, proxy->port, &ss, &sslen) < 0) {
         errno = EINVAL;
         return NULL;
     }
