@@ -20,6 +20,7 @@
 set -u
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/packaging/build_deb.sh"
 
 if [ "$(id -u)" != 0 ]; then
     echo "1..0 # SKIP not root: the test installs a package"; exit 0
@@ -70,16 +71,7 @@ plan 52
 start=$(date +%s)
 
 # ---- build ----------------------------------------------------------------
-mkdir "$tmp/src"
-if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
-    # What git tracks, and new files it does not ignore: no build trees.
-    (cd "$top_srcdir" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - --) \
-        | tar xf - -C "$tmp/src"
-else
-    (cd "$top_srcdir" && tar cf - --exclude=./build --exclude='./build*' .) | tar xf - -C "$tmp/src"
-fi
-(cd "$tmp/src" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
-    dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1)
+build_deb "$top_srcdir" "$tmp"
 status=$?
 expect_eq "dpkg-buildpackage -us -uc -b succeeds" "$status" 0
 [ "$status" = 0 ] || show "$tmp/build.log" 40

@@ -39,6 +39,7 @@
 set -u
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/packaging/build_deb.sh"
 doc=$top_srcdir/docs/operations.md
 
 if [ "$(id -u)" != 0 ]; then
@@ -177,15 +178,7 @@ start=$(date +%s)
 if [ -n "${MXD_DEB:-}" ]; then
     cp "$MXD_DEB" "$tmp/mxdetour_prebuilt.deb" && pass "# SKIP the build: installing $MXD_DEB"
 else
-    mkdir "$tmp/src"
-    if git -C "$top_srcdir" rev-parse --git-dir >/dev/null 2>&1; then
-        (cd "$top_srcdir" && git ls-files -co --exclude-standard -z | xargs -0 tar cf - --) \
-            | tar xf - -C "$tmp/src"
-    else
-        (cd "$top_srcdir" && tar cf - --exclude=./build --exclude='./build*' .) | tar xf - -C "$tmp/src"
-    fi
-    (cd "$tmp/src" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
-        dpkg-buildpackage -us -uc -b >"$tmp/build.log" 2>&1)
+    build_deb "$top_srcdir" "$tmp"
     status=$?
     expect_eq "dpkg-buildpackage builds the package" "$status" 0
     [ "$status" = 0 ] || { show "$tmp/build.log" 40; echo "Bail out! no package"; exit 1; }
