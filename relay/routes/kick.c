@@ -247,6 +247,8 @@ static int by_string(const void *a, const void *b)
 /* In this run's domains: exactly, or below one of its ".domain" entries. */
 static bool wanted(const char *domain)
 {
+    if (ls.ndomains == 0)
+        return false;           /* a listing for probes alone */
     if (bsearch(domain, ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string))
         return true;
     for (const char *dot = strchr(domain, '.'); dot; dot = strchr(dot + 1, '.'))
@@ -400,7 +402,8 @@ static bool take_probes(void)
     ls.nprobes = n;
     ppend.v = NULL;
     ppend.n = ppend.cap = 0;
-    qsort(ls.probes, n, sizeof(ls.probes[0]), by_string);
+    if (n > 0)
+        qsort(ls.probes, n, sizeof(ls.probes[0]), by_string);
     ls.nwait = calloc(n ? n : 1, sizeof(*ls.nwait));
     ls.mark = calloc(n ? n : 1, sizeof(*ls.mark));
     ls.touched = calloc(n ? n : 1, sizeof(*ls.touched));
@@ -470,7 +473,8 @@ static void start_listing(void)
     ls.ndomains = pend.n;
     pend.v = NULL;
     pend.n = pend.cap = 0;
-    qsort(ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string);
+    if (ls.ndomains > 0)
+        qsort(ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string);
     if (!take_probes()) {
         msg_warn(MOD, "out of memory: %zu probes unanswered by the queue", ls.nprobes);
         answer_probes(false);
