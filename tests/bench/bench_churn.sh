@@ -25,7 +25,9 @@
 # usage: tests/bench/bench_churn.sh BEFORE_BIN [MESSAGES] [ROUNDS] [CHURNERS] [RATE]   (as root)
 # BEFORE_BIN: a directory with the old mxdetourd and mxdetour-helper; MXD_BIN
 # (default the build directory) holds the new ones and mxdetourctl.
-# Defaults: 400 messages, 5 rounds, 3 loops, 28 changes a second.
+# Defaults: 400 messages, 5 rounds, 3 loops, 28 changes a second.  ONLY: a
+# regular expression of the setups to run besides the baseline.  The
+# daemon's log is kept as ${BENCH_KEEP:-/tmp}/bench_churn.mxdetourd.log.
 set -u
 BEFORE=${1:?usage: bench_churn.sh BEFORE_BIN [MESSAGES] [ROUNDS] [CHURNERS] [RATE]}
 M=${2:-400} ROUNDS=${3:-5} CHURNERS=${4:-3} RATE=${5:-28}
@@ -99,8 +101,10 @@ redis_writer() {  # KIND (kernel|table)
     done | redis-cli -s "$MXD_DIR/redis.sock" >/dev/null
 }
 count() { grep -cE "$1" "$(mxd_log)"; }
-run() {  # NAME BIN|stop CHURN|- ARG -> "NAME|msg/s|changes/s|reloads/s|listings/s"
+run() {  # NAME BIN|stop CHURN|- ARG -> "NAME|msg/s|changes/s|reloads/s|decisions/s"
     local name=$1 bin=$2 churn=$3 pids=() t0 t1 n r0 r1 l0 l1 k0 k1 j
+    [[ $name == baseline || $name =~ ${ONLY:-.} ]] || return 0
+    echo "== $name $(date +%T.%N)" >>"$(mxd_log)"
     daemon "$bin"
     bed_log_mark
     : >"$cnt"
@@ -142,7 +146,9 @@ echo "# bench_churn: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' 
 echo "## $M messages to an unblocked destination, median of $ROUNDS interleaved rounds"
 printf '%-20s %8s %7s %10s %10s %14s\n' "setup" "msg/s" "ratio" "changes/s" "reloads/s" "decisions/s"
 for name in "${names[@]}"; do
+    grep -qF "$name|" "$res" || continue
     printf '%-20s %8s %7.2f %10s %10s %14s\n' "$name" "$(col "$name" 2)" "$(echo "$(col "$name" 2) / $base" | bc -l)" \
         "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)"
 done
 echo "# per run: $res"; sed 's/^/#   /' "$res"
+cp "$(mxd_log)" "${BENCH_KEEP:-/tmp}/bench_churn.mxdetourd.log"
