@@ -257,8 +257,13 @@ static const char *relay_down(const char *nexthop)
 static void on_waiting(const char *domain, long n, void *arg)
 {
     (void)arg;
-    if (rl.mode != RELOAD_AUTO || routes_published(domain) == NULL) {
+    if (routes_published(domain) == NULL) {
         msg_debug(MOD, "%s: no detour any more; its queue answer is dropped", domain);
+        return;
+    }
+    if (rl.mode != RELOAD_AUTO) {       /* reload "never" since it was asked */
+        announce(domain);
+        later_add(&rl.settle, domain, clock_mono_ms() + ROUTES_SETTLE_MS, false);
         return;
     }
     if (n == 0) {

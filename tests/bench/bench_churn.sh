@@ -5,8 +5,8 @@
 #
 # MESSAGES to open.test (an unblocked destination, so no mail ever waits
 # for a churned route) through Postfix, from submission to the last
-# delivery, in these setups, ROUNDS rounds interleaved, medians reported,
-# ratios against the first (measured in the same rounds):
+# delivery, in these setups, ROUNDS rounds interleaved, each setup right
+# after a baseline run of its own; the ratio is per pair, medians reported:
 #
 #   baseline          no changes
 #   ctl only          CHURNERS mxdetourctl loops, mxdetourd stopped: what the
@@ -101,9 +101,8 @@ redis_writer() {  # KIND (kernel|table)
     done | redis-cli -s "$MXD_DIR/redis.sock" >/dev/null
 }
 count() { grep -cE "$1" "$(mxd_log)"; }
-run() {  # NAME BIN|stop CHURN|- ARG -> "NAME|msg/s|changes/s|reloads/s|decisions/s"
+run() {  # NAME BIN|stop CHURN|- ARG -> $BED_DIR/last: "NAME|msg/s|changes/s|reloads/s|decisions/s"
     local name=$1 bin=$2 churn=$3 pids=() t0 t1 n r0 r1 l0 l1 k0 k1 j
-    [[ $name == baseline || $name =~ ${ONLY:-.} ]] || return 0
     echo "== $name $(date +%T.%N)" >>"$(mxd_log)"
     daemon "$bin"
     bed_log_mark
@@ -125,30 +124,41 @@ run() {  # NAME BIN|stop CHURN|- ARG -> "NAME|msg/s|changes/s|reloads/s|decision
     r1=$(count 'reload: done') l1=$(count 'reload for ')
     for j in "${pids[@]}"; do pkill -P "$j" 2>/dev/null; kill "$j"; wait "$j" 2>/dev/null; done
     n=$(bed_log_since | grep -c 'to=<bulk@open.test>.*status=sent')
-    echo "$name|$(echo "$n / ($t1 - $t0)" | bc -l)|$(echo "($k1 - $k0) / ($t1 - $t0)" | bc -l)|$(echo "($r1 - $r0) / ($t1 - $t0)" | bc -l)|$(echo "($l1 - $l0) / ($t1 - $t0)" | bc -l)"
+    echo "$name|$(echo "$n / ($t1 - $t0)" | bc -l)|$(echo "($k1 - $k0) / ($t1 - $t0)" | bc -l)|$(echo "($r1 - $r0) / ($t1 - $t0)" | bc -l)|$(echo "($l1 - $l0) / ($t1 - $t0)" | bc -l)" >"$BED_DIR/last"
     ip netns exec "$BED_NS_MTA" postsuper -c "$BED_PF_DIR" -d ALL >/dev/null 2>&1
     sleep 3     # the last changes, and a reload still owed, land before the next run
 }
-names=("baseline" "ctl only" "table before" "table after" "table after, redis" "kernel" "kernel, redis")
+names=("ctl only" "table before" "table after" "table after, redis" "kernel" "kernel, redis")
 res=$BED_DIR/res
+# Each setup right after a baseline run of its own: the machine's load
+# drifts, so the ratio is taken per pair, and the pairs' median reported.
+pair() {  # NAME BIN CHURN [ARG]
+    [[ $1 =~ ${ONLY:-.} ]] || return 0
+    local b x
+    run "baseline" "$AFTER" -
+    b=$(<"$BED_DIR/last")
+    run "$@"
+    x=$(<"$BED_DIR/last")
+    echo "$b" >>"$res"
+    echo "$x|$(echo "$(cut -d'|' -f2 <<<"$x") / $(cut -d'|' -f2 <<<"$b")" | bc -l)" >>"$res"
+}
 for ((r = 0; r < ROUNDS; r++)); do
-    run "baseline" "$AFTER" - >>"$res"
-    run "ctl only" stop churn_table >>"$res"
-    run "table before" "$BEFORE" churn_table >>"$res"
-    run "table after" "$AFTER" churn_table >>"$res"
-    run "table after, redis" "$AFTER" redis_writer table >>"$res"
-    run "kernel" "$AFTER" churn_kernel >>"$res"
-    run "kernel, redis" "$AFTER" redis_writer kernel >>"$res"
+    pair "ctl only" stop churn_table
+    pair "table before" "$BEFORE" churn_table
+    pair "table after" "$AFTER" churn_table
+    pair "table after, redis" "$AFTER" redis_writer table
+    pair "kernel" "$AFTER" churn_kernel
+    pair "kernel, redis" "$AFTER" redis_writer kernel
 done
 col() { grep -F "$1|" "$res" | cut -d'|' -f"$2" | median; }
-base=$(col "baseline" 2)
 echo "# bench_churn: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "## $M messages to an unblocked destination, median of $ROUNDS interleaved rounds"
-printf '%-20s %8s %7s %10s %10s %14s\n' "setup" "msg/s" "ratio" "changes/s" "reloads/s" "decisions/s"
+echo "## $M messages to an unblocked destination, $ROUNDS rounds; each setup paired with a baseline run just before it"
+printf '%-20s %8s %8s %12s %10s %10s %12s\n' "setup" "msg/s" "baseline" "ratio(pairs)" "changes/s" "reloads/s" "decisions/s"
 for name in "${names[@]}"; do
     grep -qF "$name|" "$res" || continue
-    printf '%-20s %8s %7.2f %10s %10s %14s\n' "$name" "$(col "$name" 2)" "$(echo "$(col "$name" 2) / $base" | bc -l)" \
-        "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)"
+    printf '%-20s %8s %8s %12s %10s %10s %12s\n' "$name" "$(col "$name" 2)" \
+        "$(grep -A0 -B1 -F "$name|" "$res" | grep -F 'baseline|' | cut -d'|' -f2 | median)" \
+        "$(col "$name" 6)" "$(col "$name" 3)" "$(col "$name" 4)" "$(col "$name" 5)"
 done
 echo "# per run: $res"; sed 's/^/#   /' "$res"
 cp "$(mxd_log)" "${BENCH_KEEP:-/tmp}/bench_churn.mxdetourd.log"
