@@ -3,7 +3,8 @@
 # Installs what mxdetour needs to build, test and run its demo on Debian 12:
 # also redis-sentinel (HA tests), prometheus (promtool checks a scrape) and
 # the Debian packaging tools (the package is built and installed in CI),
-# curl and systemd-analyze (the feed download and the units are tested).
+# curl and systemd-analyze (the feed download and the units are tested),
+# microsocks (a real SOCKS5 proxy for the control probes' tests).
 # Run as root.  Safe to run again: apt-get skips what is installed.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
@@ -13,7 +14,7 @@ PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  redis-server postfix miltertest swaks dnsmasq-base nftables iproute2 procps
  python3 groff-base man-db
  redis-sentinel prometheus debhelper dpkg-dev fakeroot lintian
- curl systemd"
+ curl systemd microsocks"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include "netaddr.h"
 
 int netaddr_parse_len(const char *text, size_t len, struct netaddr *addr)
@@ -98,4 +100,26 @@ int domain_of_address(const char *address, char *buf, size_t size)
     if (len > 0 && at[len - 1] == '>')
         len--;
     return domain_normalize(at, len, buf, size);
+}
+
+int netaddr_sockaddr(const struct netaddr *a, int port, struct sockaddr_storage *ss,
+                     socklen_t *len)
+{
+    memset(ss, 0, sizeof(*ss));
+    if (a->family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        memcpy(&sin->sin_addr, a->bytes, 4);
+        *len = sizeof(*sin);
+    } else if (a->family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        memcpy(&sin6->sin6_addr, a->bytes, 16);
+        *len = sizeof(*sin6);
+    } else {
+        return -1;
+    }
+    return 0;
 }

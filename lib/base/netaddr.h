@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define NETADDR_STRLEN 46      /* INET6_ADDRSTRLEN */
 #define DOMAIN_MAXLEN 253
@@ -28,6 +29,11 @@ const char *netaddr_format(const struct netaddr *addr, char *buf, size_t size);
 /* Canonical text of text into buf (NETADDR_STRLEN); NULL if not an address. */
 const char *netaddr_canon(const char *text, char *buf, size_t size);
 int netaddr_equal(const struct netaddr *a, const struct netaddr *b);
+
+/* The socket address of a and port in ss, its length in len; 0, or -1 for
+ * another family. */
+int netaddr_sockaddr(const struct netaddr *a, int port, struct sockaddr_storage *ss,
+                     socklen_t *len);
 
 /*
  * Copies a normalised domain into buf (DOMAIN_MAXLEN + 1 bytes).

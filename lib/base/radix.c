@@ -268,9 +268,9 @@ static uint32_t *hosts_slot(const struct hosts *h, const uint32_t *key)
     }
 }
 
-static int hosts_grow(struct radix *r, struct hosts *h)
+static int hosts_resize(struct radix *r, struct hosts *h, size_t cap)
 {
-    size_t stride = h->words + 1, cap = h->cap ? h->cap * 2 : INITIAL_SLOTS;
+    size_t stride = h->words + 1;
     size_t others = radix_bytes(r) - hosts_bytes(h);
 
     /* the old table lives while the new one fills */
@@ -288,6 +288,11 @@ static int hosts_grow(struct radix *r, struct hosts *h)
     free(h->w);
     *h = nh;
     return 0;
+}
+
+static int hosts_grow(struct radix *r, struct hosts *h)
+{
+    return hosts_resize(r, h, h->cap ? h->cap * 2 : INITIAL_SLOTS);
 }
 
 static enum radix_status hosts_insert(struct radix *r, struct hosts *h, const uint32_t *key,
@@ -402,6 +407,23 @@ size_t radix_count(const struct radix *r, int family)
         return r->t4.count + r->t6.count + r->h4.n + r->h6.n;
     const struct tree *t = ctree_of(r, family);
     return t ? t->count + hosts_of(r, family)->n : 0;
+}
+
+size_t radix_hosts(const struct radix *r, int family)
+{
+    return family == AF_INET || family == AF_INET6 ? hosts_of(r, family)->n : 0;
+}
+
+int radix_reserve_hosts(struct radix *r, int family, size_t hosts)
+{
+    struct hosts *h = family == AF_INET ? &r->h4 : family == AF_INET6 ? &r->h6 : NULL;
+    size_t cap = INITIAL_SLOTS;
+
+    if (h == NULL)
+        return -1;
+    while ((h->n + hosts) * 8 > cap * 7)
+        cap *= 2;
+    return cap > h->cap ? hosts_resize(r, h, cap) : 0;
 }
 
 size_t radix_bytes(const struct radix *r)

@@ -68,6 +68,13 @@ int radix_lookup(const struct radix *r, const struct netaddr *addr, struct radix
 
 /* Prefixes held for one family (AF_INET, AF_INET6), or both (0). */
 size_t radix_count(const struct radix *r, int family);
+/* Hosts (/32, /128) held for one family. */
+size_t radix_hosts(const struct radix *r, int family);
+/* Room for `hosts` more hosts of family (AF_INET, AF_INET6) without a
+ * rehash: a loader that knows about how many it will insert (a new version
+ * of a feed) avoids holding the old and the doubled set at once.  0, or -1
+ * past the memory bound or out of memory. */
+int radix_reserve_hosts(struct radix *r, int family, size_t hosts);
 /* Bytes held by the radix, spare capacity included. */
 size_t radix_bytes(const struct radix *r);
 /* Releases spare capacity; call after the last insert. */

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,14 +114,24 @@ size_t feed_bytes(const struct feed *f)
            + f->tuples_cap * sizeof(f->tuples[0]) + f->pool_cap;
 }
 
+static int reserve(struct loader *ld, void **p, size_t *cap, size_t need, size_t elem, int exact);
+
 /* Grows *p (of *cap elements of size elem) to hold need; -1 past the bound. */
 static int grow(struct loader *ld, void **p, size_t *cap, size_t need, size_t elem)
+{
+    return reserve(ld, p, cap, need, elem, 0);
+}
+
+/* Grows *p to exactly need elements (exact) or by doubling. */
+static int reserve(struct loader *ld, void **p, size_t *cap, size_t need, size_t elem, int exact)
 {
     if (need <= *cap)
         return 0;
     size_t ncap = *cap ? *cap : 1024;
     while (ncap < need)
         ncap *= 2;
+    if (exact)
+        ncap = need;
     if (feed_bytes(ld->f) + (ncap - *cap) * elem > FEED_MAX_BYTES)
         return -1;
     void *np = realloc(*p, ncap * elem);
@@ -139,10 +150,11 @@ static uint32_t hash_bytes(uint32_t h, const void *p, size_t len)
     return h;
 }
 
-/* Makes room for one more id, at most half full. */
+/* Makes room for one more id, at most 3/4 full: the index lives only while
+ * a version is read, beside the version in force, so it is kept small. */
 static int index_reserve(struct index *ix)
 {
-    if ((ix->n + 1) * 2 <= ix->cap)
+    if ((ix->n + 1) * 4 <= ix->cap * 3)
         return 0;
     size_t cap = ix->cap ? ix->cap * 2 : 4096;
     struct slot *s = calloc(cap, sizeof(*s));
@@ -409,6 +421,32 @@ static void trim(struct feed *f)
     }
 }
 
+/* Room for what previous held and 1/16 more (the arrays, the host sets),
+ * and an index of its tuples that will not rehash. */
+static int presize(struct loader *ld, const struct feed *previous)
+{
+    struct feed *f = ld->f;
+    size_t tuples = previous->ntuples + previous->ntuples / 16;
+
+    if (reserve(ld, (void **)&f->pool, &f->pool_cap, previous->pool_len + previous->pool_len / 16, 1, 1) < 0
+        || reserve(ld, (void **)&f->tuples, &f->tuples_cap, tuples, sizeof(f->tuples[0]), 1) < 0
+        || (previous->nrecs && reserve(ld, (void **)&f->recs, &f->recs_cap,
+                                       previous->nrecs + previous->nrecs / 16, sizeof(f->recs[0]), 1) < 0))
+        return -1;
+    for (int fam = AF_INET; fam != 0; fam = fam == AF_INET ? AF_INET6 : 0) {
+        size_t hosts = radix_hosts(previous->rx, fam);
+        if (radix_reserve_hosts(f->rx, fam, hosts + hosts / 16) < 0)
+            return -1;
+    }
+    size_t cap = 4096;
+    while (cap * 3 < tuples * 4)
+        cap *= 2;
+    if ((ld->tuples.s = calloc(cap, sizeof(*ld->tuples.s))) == NULL)
+        return -1;
+    ld->tuples.cap = cap;
+    return 0;
+}
+
 struct feed *feed_load(const char *name, const char *path, enum feed_format fmt,
                        const struct feed *previous, double min_share, struct feed_report *rep)
 {
@@ -434,6 +472,13 @@ struct feed *feed_load(const char *name, const char *path, enum feed_format fmt,
     /* The pool starts with "" at offset 0, the tuples with ("", "", ""). */
     if (grow(&ld, (void **)&f->pool, &f->pool_cap, 1, 1) < 0
         || grow(&ld, (void **)&f->tuples, &f->tuples_cap, 1, sizeof(f->tuples[0])) < 0) {
+        close(fd);
+        return refuse(f, rep, FEED_UNREADABLE, "out of memory");
+    }
+    /* A new version is mostly the previous one: sized for it up front, it
+     * grows without doubling's spare half or the copies of a realloc, which
+     * would stand beside the version in force (docs/benchmarks.md). */
+    if (previous && presize(&ld, previous) < 0) {
         close(fd);
         return refuse(f, rep, FEED_UNREADABLE, "out of memory");
     }

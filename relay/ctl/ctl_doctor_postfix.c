@@ -346,19 +346,7 @@ static void check_inet(struct doctor *d, const char *sock, const char *port)
 
     if (at == NULL || netaddr_parse(at + 1, &a) < 0)
         return;
-    if (a.family == AF_INET) {
-        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)atoi(port));
-        memcpy(&in->sin_addr, a.bytes, 4);
-        len = sizeof(*in);
-    } else {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)atoi(port));
-        memcpy(&in6->sin6_addr, a.bytes, 16);
-        len = sizeof(*in6);
-    }
+    (void)netaddr_sockaddr(&a, atoi(port), &ss, &len);   /* parsed: AF_INET or AF_INET6 */
     int fd = socket(a.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include "feedpolicy.h"
 #include "feedset.h"
@@ -35,31 +36,85 @@ struct memo {
     uint64_t asked_ms, next_ms, recheck_ms;
 };
 
+/*
+ * The memos sit in a dense array (the tick and recheck_all walk them all)
+ * with an open-addressing hash index beside it: every MX address the engine
+ * meets is looked up here, once per log line or DNS answer, and a linear
+ * search cost O(FEEDPOLICY_MAX) each time.  A sorted array would make every
+ * insert move the tail; the set is bounded, so a fixed index of twice its
+ * size (at most half full, linear probing) never rehashes.  A slot holds
+ * the memo's index + 1; 0 is free.
+ */
+#define INDEX_SIZE (2 * FEEDPOLICY_MAX)
+
 static struct {
     struct rules *rules;
     const struct cfg *cfg;
     struct memo *m;
     size_t n;
+    uint32_t *slot;             /* INDEX_SIZE slots */
     struct msg_limiter full_lim;
 } fp;
 
+static size_t addr_home(const struct netaddr *a)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)a->family;
+    size_t w = a->family == AF_INET ? 4 : 16;
+    for (size_t i = 0; i < w; i++)              /* FNV-1a */
+        h = (h ^ a->bytes[i]) * 16777619u;
+    return h & (INDEX_SIZE - 1);
+}
+
+/* The slot that holds a, or the free slot where it would go. */
+static size_t slot_of(const struct netaddr *a)
+{
+    size_t j = addr_home(a);
+    while (fp.slot[j] && !netaddr_equal(&fp.m[fp.slot[j] - 1].addr, a))
+        j = (j + 1) & (INDEX_SIZE - 1);
+    return j;
+}
+
 static struct memo *memo_find(const struct netaddr *a)
 {
-    for (size_t i = 0; i < fp.n; i++)
-        if (netaddr_equal(&fp.m[i].addr, a))
-            return &fp.m[i];
-    return NULL;
+    if (fp.slot == NULL)
+        return NULL;
+    size_t j = slot_of(a);
+    return fp.slot[j] ? &fp.m[fp.slot[j] - 1] : NULL;
+}
+
+/* Empties slot i and shifts back the entries of its probe run that would
+ * no longer be found (no tombstones: the index never fills with them). */
+static void slot_clear(size_t i)
+{
+    fp.slot[i] = 0;
+    for (size_t j = (i + 1) & (INDEX_SIZE - 1); fp.slot[j]; j = (j + 1) & (INDEX_SIZE - 1)) {
+        size_t h = addr_home(&fp.m[fp.slot[j] - 1].addr);
+        /* Entry j may move to i when its home is not cyclically in (i, j]. */
+        if ((i <= j) ? (h <= i || h > j) : (h <= i && h > j)) {
+            fp.slot[i] = fp.slot[j];
+            fp.slot[j] = 0;
+            i = j;
+        }
+    }
 }
 
 static void memo_remove(struct memo *m)
 {
-    *m = fp.m[--fp.n];
+    size_t at = (size_t)(m - fp.m), last = fp.n - 1;
+
+    slot_clear(slot_of(&m->addr));
+    if (at != last) {                   /* the last memo fills the hole */
+        fp.slot[slot_of(&fp.m[last].addr)] = (uint32_t)at + 1;
+        *m = fp.m[last];
+    }
+    fp.n--;
 }
 
-/* A new entry; when full, the oldest one that holds no forced state. */
+/* A new entry; when full, the oldest one that holds no forced state (a
+ * linear search, but only when the bound is reached). */
 static struct memo *memo_add(const struct netaddr *a)
 {
-    if (fp.m == NULL)
+    if (fp.m == NULL || fp.slot == NULL)
         return NULL;
     if (fp.n == FEEDPOLICY_MAX) {
         size_t old = fp.n;
@@ -74,9 +129,10 @@ static struct memo *memo_add(const struct netaddr *a)
         }
         memo_remove(&fp.m[old]);
     }
-    struct memo *m = &fp.m[fp.n++];
+    struct memo *m = &fp.m[fp.n];
     memset(m, 0, sizeof(*m));
     m->addr = *a;
+    fp.slot[slot_of(a)] = (uint32_t)++fp.n;
     return m;
 }
 
@@ -341,6 +397,7 @@ void feedpolicy_start(struct rules *r, const struct cfg *cfg)
     fp.rules = r;
     fp.cfg = cfg;
     fp.m = calloc(FEEDPOLICY_MAX, sizeof(*fp.m));
+    fp.slot = calloc(INDEX_SIZE, sizeof(*fp.slot));
 }
 
 void feedpolicy_configure(const struct cfg *cfg)
@@ -351,5 +408,6 @@ void feedpolicy_configure(const struct cfg *cfg)
 void feedpolicy_stop(void)
 {
     free(fp.m);
+    free(fp.slot);
     memset(&fp, 0, sizeof(fp));
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,17 @@ static void changed(void)
         fs.fn(fs.arg);
 }
 
+/* A version freed: glibc keeps freed blocks below its (self-raising) mmap
+ * threshold, and the worker's arena, for the next malloc; a feed is tens
+ * of megabytes the daemon will not need until the next reload, so its
+ * pages go back to the kernel now. */
+static void give_back(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 /* Takes a load's outcome: the new version replaces the old one, or the old
  * one stays and the report says why. */
 static void take(struct slot *s, struct feed *loaded, const struct feed_report *rep)
@@ -95,6 +107,7 @@ static void take(struct slot *s, struct feed *loaded, const struct feed_report *
     }
     feed_free(s->feed);
     s->feed = loaded;
+    give_back();
     changed();
 }
 
@@ -127,8 +140,10 @@ static void finish_job(int keep)
     struct slot *s = slot_find(fs.job.name, fs.job.file);
     if (keep && s && s->feed == fs.job.previous)
         take(s, fs.job.result, &fs.job.rep);
-    else
+    else if (fs.job.result) {
         feed_free(fs.job.result);
+        give_back();
+    }
     free(fs.job.file);
     memset(&fs.job, 0, sizeof(fs.job));
 }

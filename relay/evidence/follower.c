@@ -36,43 +36,16 @@
 #include "clock.h"
 #include "dirwatch.h"
 #include "follower.h"
+#include "follower_int.h"
 #include "msg.h"
 #include "spawn.h"
 
-#define MOD "follower"
 #define CHUNK 65536
 #define READ_BUDGET (4u << 20)
 #define HEAD_LEN 256            /* first bytes that identify a file */
 #define MAX_LINE_LIMIT (16u << 20)
 #define STATE_MAGIC "mxdetour-follower 1"
 
-struct follower {
-    struct event_base *base;
-    struct follower_config cfg;
-    char *path, *state_path, *state_tmp, *command;
-    int fd;                     /* current input, or -1 */
-    dev_t dev;                  /* FOLLOW_FILE: identity of fd */
-    ino_t ino;
-    off_t offset;               /* just after the last newline */
-    off_t read_pos;             /* bytes read from the stream */
-    char *line;                 /* partial line, max_line + 1 bytes */
-    size_t line_len;
-    int discarding;             /* dropping bytes up to the next newline */
-    char *chunk;                /* CHUNK + 1 bytes */
-    struct event *timer;        /* file: poll (persistent); command: restart */
-    struct event *rd;           /* fd, command: readable */
-    struct dirwatch *watch;     /* file: read at once when it changes (the timer stays) */
-    pid_t child;                /* command: running child, or 0 */
-    uint64_t child_ms;          /* when it started (monotonic) */
-    uint64_t backoff_ms;        /* next restart delay */
-    int dirty;                  /* offset moved since the last save */
-    uint64_t saved_ms;
-    enum follower_state state;  /* FOLLOW_FILE: see follower_health() */
-    uint64_t state_ms;          /* wall clock: when state began */
-    int state_warned;           /* the problem lasted the grace time and was logged */
-    char reason[256];
-    struct follower_stats stats;
-};
 
 struct saved_pos {
     uintmax_t ino;
@@ -234,54 +207,6 @@ fail:
 
 /* Files. */
 
-static const char *state_name(enum follower_state st)
-{
-    return st == FOLLOWER_MISSING ? "missing" : st == FOLLOWER_UNREADABLE ? "unreadable" : "read";
-}
-
-/* Records what keeps the file from being read (reason: the open error);
- * logging waits for the grace time (warn_if_lasting). */
-static void set_state(struct follower *f, enum follower_state st, const char *reason)
-{
-    if (st == f->state && (reason == NULL || strcmp(reason, f->reason) == 0))
-        return;
-    if (st == FOLLOWER_READING && f->state_warned)
-        msg_info(MOD, "reading %s again, after %llu s %s", f->path,
-                 (unsigned long long)((clock_now_ms() - f->state_ms) / 1000), state_name(f->state));
-    if (st != f->state) {
-        f->state = st;
-        f->state_ms = clock_now_ms();
-        f->state_warned = 0;
-    }
-    snprintf(f->reason, sizeof(f->reason), "%s", reason ? reason : "");
-}
-
-static void warn_if_lasting(struct follower *f)
-{
-    if (f->state == FOLLOWER_READING || f->state_warned
-        || clock_now_ms() - f->state_ms < FOLLOWER_GRACE_MS)
-        return;
-    f->state_warned = 1;
-    if (f->state == FOLLOWER_MISSING)
-        msg_warn(MOD, "%s does not exist: no evidence from this log until it appears (without "
-                 "rsyslog, set Postfix's maillog_file or follow the journal: docs/operations.md)",
-                 f->path);
-    else
-        msg_warn(MOD, "%s: no evidence from this log until mxdetourd can read it (after "
-                 "postfix logrotate, see docs/operations.md)", f->reason);
-}
-
-void follower_health(const struct follower *f, struct follower_health *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (f->cfg.source != FOLLOW_FILE || f->state == FOLLOWER_READING
-        || clock_now_ms() - f->state_ms < FOLLOWER_GRACE_MS)
-        return;
-    out->state = f->state;
-    out->since_ms = f->state_ms;
-    snprintf(out->reason, sizeof(out->reason), "%s", f->reason);
-}
-
 /* 1: opened at 0; 0: does not exist; -1: error (in err). */
 static int file_open(struct follower *f, char *err, size_t errlen)
 {
@@ -335,7 +260,7 @@ static int file_start(struct follower *f, char *err, size_t errlen)
     if ((rc = file_open(f, err, errlen)) <= 0) {
         /* Missing or unreadable (a rotation left it root's): read from 0
          * when it can be, reported meanwhile; never a reason not to start. */
-        set_state(f, rc == 0 ? FOLLOWER_MISSING : FOLLOWER_UNREADABLE, rc < 0 ? err : NULL);
+        follower_set_state(f, rc == 0 ? FOLLOWER_MISSING : FOLLOWER_UNREADABLE, rc < 0 ? err : NULL);
         err[0] = '\0';
         return 0;
     }
@@ -369,11 +294,11 @@ void follower_poll(struct follower *f)
     if (f->fd < 0) {
         int rc = file_open(f, err, sizeof(err));
         if (rc <= 0) {
-            set_state(f, rc < 0 ? FOLLOWER_UNREADABLE : FOLLOWER_MISSING, rc < 0 ? err : NULL);
-            warn_if_lasting(f);
+            follower_set_state(f, rc < 0 ? FOLLOWER_UNREADABLE : FOLLOWER_MISSING, rc < 0 ? err : NULL);
+            follower_warn_if_lasting(f);
             return;
         }
-        set_state(f, FOLLOWER_READING, NULL);
+        follower_set_state(f, FOLLOWER_READING, NULL);
         f->dirty = 1;
     }
     more = drain(f, &eof);

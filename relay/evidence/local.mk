@@ -7,5 +7,6 @@ INC_relay_evidence = -I$(top_srcdir)/relay/evidence $(INC_lib_config) $(INC_lib_
 noinst_LIBRARIES += relay/evidence/libmxd.a
 relay_evidence_libmxd_a_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_evidence)
 relay_evidence_libmxd_a_SOURCES = relay/evidence/follower.c relay/evidence/follower.h \
-	relay/evidence/dirwatch.c relay/evidence/dirwatch.h \
+	relay/evidence/dirwatch.c relay/evidence/dirwatch.h relay/evidence/follower_health.c \
+	relay/evidence/follower_int.h \
 	relay/evidence/feedset.c relay/evidence/feedset.h

@@ -9,6 +9,15 @@
  * STAGE requests and one COMMIT, at most WINDOW at a time.  `sending` marks
  * what the round will make true; the answer to the commit moves it into
  * `where`.  One round at a time; the next starts when one ends.
+ *
+ * The entries sit in a dense array (a round walks them all) with an
+ * open-addressing hash index beside it: the engine asks kernelpub_holds()
+ * of every address in Postfix's log, and kernelpub_addr() of every breaker
+ * change, so a linear search would cost O(addresses) per log line.  A
+ * sorted array would move the tail on each insert.  Entries are only
+ * dropped when a round ends, which walks them all anyway, so the index has
+ * no delete: it is rebuilt then, and when the array grows (at most half
+ * full, linear probing; a slot holds the entry's index + 1, 0 is free).
  */
 #include "config.h"
 
@@ -52,6 +61,7 @@ static struct {
     int was_up[KERNELNFT_MAX_TUNNELS];
     struct kaddr *v;
     size_t n, cap;
+    uint32_t *slot;             /* the index: 2 * cap slots */
     struct event *timer;
     uint64_t retry_ms;
     int confirmed;              /* Redis was read since start */
@@ -70,12 +80,38 @@ int kernelpub_active(void)
     return kp.nt > 0 && kp.d != NULL;
 }
 
+static size_t addr_hash(const struct netaddr *a)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)a->family;
+    size_t w = a->family == AF_INET ? 4 : 16;
+    for (size_t i = 0; i < w; i++)              /* FNV-1a */
+        h = (h ^ a->bytes[i]) * 16777619u;
+    return h;
+}
+
+/* The slot that holds a, or the free slot where it would go. */
+static size_t slot_of(const struct netaddr *a)
+{
+    size_t mask = 2 * kp.cap - 1, j = addr_hash(a) & mask;
+    while (kp.slot[j] && !netaddr_equal(&kp.v[kp.slot[j] - 1].a, a))
+        j = (j + 1) & mask;
+    return j;
+}
+
+/* Fills the index from the array (kp.slot holds 2 * kp.cap slots). */
+static void index_rebuild(void)
+{
+    memset(kp.slot, 0, 2 * kp.cap * sizeof(*kp.slot));
+    for (size_t i = 0; i < kp.n; i++)
+        kp.slot[slot_of(&kp.v[i].a)] = (uint32_t)i + 1;
+}
+
 static struct kaddr *find(const struct netaddr *a)
 {
-    for (size_t i = 0; i < kp.n; i++)
-        if (netaddr_equal(&kp.v[i].a, a))
-            return &kp.v[i];
-    return NULL;
+    if (kp.n == 0)
+        return NULL;
+    size_t j = slot_of(a);
+    return kp.slot[j] ? &kp.v[kp.slot[j] - 1] : NULL;
 }
 
 static struct kaddr *get(const struct netaddr *a)
@@ -87,18 +123,26 @@ static struct kaddr *get(const struct netaddr *a)
     if (kp.n == KERNELPUB_MAX_ADDRS)
         return NULL;
     if (kp.n == kp.cap) {
-        size_t cap = kp.cap ? kp.cap * 2 : 64;
+        size_t cap = kp.cap ? kp.cap * 2 : 64;     /* a power of two: the index's mask */
         struct kaddr *v = realloc(kp.v, cap * sizeof(*v));
-        if (v == NULL)
+        uint32_t *slot = v ? malloc(2 * cap * sizeof(*slot)) : NULL;
+        if (slot == NULL) {
+            if (v)
+                kp.v = v;       /* the old index still fits the old cap */
             return NULL;
+        }
         kp.v = v;
+        free(kp.slot);
+        kp.slot = slot;
         kp.cap = cap;
+        index_rebuild();
     }
-    e = &kp.v[kp.n++];
+    e = &kp.v[kp.n];
     memset(e, 0, sizeof(*e));
     e->a = *a;
     e->where = -1;
     e->sending = NOT_IN_ROUND;
+    kp.slot[slot_of(a)] = (uint32_t)++kp.n;
     return e;
 }
 
@@ -176,6 +220,8 @@ static void end_round(void)
         in += e->where == kp.round;
     }
     kp.n = keep;
+    if (kp.cap)
+        index_rebuild();        /* entries moved or went */
     free(kp.q);
     kp.q = NULL;
     kp.busy = 0;
@@ -557,6 +603,7 @@ static void module_stop(struct daemon *d)
         event_free(kp.timer);
     free(kp.q);
     free(kp.v);
+    free(kp.slot);
     memset(&kp, 0, sizeof(kp));     /* the sets stay in the kernel */
 }
 

@@ -157,37 +157,41 @@ struct prober *prober_new(struct event_base *base, const struct cfg_probe *cfg)
     return p;
 }
 
-int prober_probe(struct prober *p, const struct netaddr *addr, int port, const char *source,
-                 probe_fn fn, void *arg)
+/* Direct probes join direct ones; a control probe joins one through the
+ * same proxy, as the same user. */
+static int same_path(const struct probe_proxy *a, const struct probe_proxy *b)
 {
-    char canon[NETADDR_STRLEN] = "";
+    if (a == NULL || b == NULL)
+        return a == b;
+    return a->sp.port == b->sp.port && netaddr_equal(&a->sp.addr, &b->sp.addr)
+           && strcmp(a->user, b->user) == 0 && strcmp(a->password, b->password) == 0;
+}
+
+/* Joins or queues a probe; proxy (or NULL) is the new probe's or freed. */
+static int add_probe(struct prober *p, const struct netaddr *addr, int port, const char *canon,
+                     struct probe_proxy *proxy, probe_fn fn, void *arg)
+{
     struct waiter *w;
     struct probe *pr;
     uint64_t delay = 0;
     struct timeval tv;
 
-    if (addr->family != AF_INET && addr->family != AF_INET6)
-        return -1;
-    if (port <= 0 || port > 65535)
-        port = p->port;
-    if (source && netaddr_canon(source, canon, sizeof(canon)) == NULL) {
-        msg_warn(MOD, "probe source address \"%s\" is not an address", source);
+    if ((w = calloc(1, sizeof(*w))) == NULL) {
+        free(proxy);
         return -1;
     }
-    if (source == NULL)
-        memcpy(canon, p->source, sizeof(canon));
-    if ((w = calloc(1, sizeof(*w))) == NULL)
-        return -1;
     w->fn = fn;
     w->arg = arg;
     for (pr = p->all; pr; pr = pr->next) {
-        if (pr->port == port && netaddr_equal(&pr->addr, addr) && strcmp(pr->source, canon) == 0) {
+        if (pr->port == port && netaddr_equal(&pr->addr, addr) && strcmp(pr->source, canon) == 0
+            && same_path(pr->proxy, proxy)) {
             struct waiter **tail = &pr->waiters;
             while (*tail)
                 tail = &(*tail)->next;
             *tail = w;
             p->stats.requested++;
             p->stats.joined++;
+            free(proxy);
             return 0;
         }
     }
@@ -196,16 +200,19 @@ int prober_probe(struct prober *p, const struct netaddr *addr, int port, const c
         msg_limited(&p->full_lim, 60000, MOD, "%u probes waiting already: probe refused",
                     p->waiting);
         free(w);
+        free(proxy);
         return -1;
     }
     if ((pr = calloc(1, sizeof(*pr))) == NULL) {
         free(w);
+        free(proxy);
         return -1;
     }
     pr->p = p;
     pr->addr = *addr;
     pr->port = port;
-    memcpy(pr->source, canon, sizeof(pr->source));
+    snprintf(pr->source, sizeof(pr->source), "%s", canon);
+    pr->proxy = proxy;
     pr->fd = -1;
     pr->waiters = w;
     pr->timeout_ms = p->timeout_ms;
@@ -225,6 +232,7 @@ int prober_probe(struct prober *p, const struct netaddr *addr, int port, const c
                 event_free(pr->timer);
             free(pr);
             free(w);
+            free(proxy);
             return -1;
         }
     }
@@ -235,6 +243,53 @@ int prober_probe(struct prober *p, const struct netaddr *addr, int port, const c
     p->waiting++;
     p->stats.requested++;
     return 0;
+}
+
+int prober_probe(struct prober *p, const struct netaddr *addr, int port, const char *source,
+                 probe_fn fn, void *arg)
+{
+    char canon[NETADDR_STRLEN] = "";
+
+    if (addr->family != AF_INET && addr->family != AF_INET6)
+        return -1;
+    if (port <= 0 || port > 65535)
+        port = p->port;
+    if (source && netaddr_canon(source, canon, sizeof(canon)) == NULL) {
+        msg_warn(MOD, "probe source address \"%s\" is not an address", source);
+        return -1;
+    }
+    if (source == NULL)
+        memcpy(canon, p->source, sizeof(canon));
+    return add_probe(p, addr, port, canon, NULL, fn, arg);
+}
+
+int prober_probe_via(struct prober *p, const struct netaddr *addr, int port,
+                     const struct socks5_proxy *proxy, probe_fn fn, void *arg)
+{
+    struct probe_proxy *pp;
+    char abuf[NETADDR_STRLEN];
+    size_t ulen = proxy->user ? strlen(proxy->user) : 0;
+    size_t plen = proxy->password ? strlen(proxy->password) : 0;
+
+    if ((addr->family != AF_INET && addr->family != AF_INET6)
+        || (proxy->addr.family != AF_INET && proxy->addr.family != AF_INET6)
+        || proxy->port <= 0 || proxy->port > 65535
+        || (proxy->user && (ulen == 0 || ulen > 255 || plen == 0 || plen > 255)))
+        return -1;
+    if (port <= 0 || port > 65535)
+        port = p->port;
+    if ((pp = calloc(1, sizeof(*pp))) == NULL)
+        return -1;
+    pp->sp = *proxy;
+    if (proxy->user) {
+        memcpy(pp->user, proxy->user, ulen + 1);
+        memcpy(pp->password, proxy->password, plen + 1);
+        pp->sp.user = pp->user;
+        pp->sp.password = pp->password;
+    }
+    snprintf(pp->name, sizeof(pp->name), proxy->addr.family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+             netaddr_format(&proxy->addr, abuf, sizeof(abuf)), proxy->port);
+    return add_probe(p, addr, port, "", pp, fn, arg);
 }
 
 unsigned prober_cancel(struct prober *p, probe_fn fn, void *arg)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * prober - active SMTP greeting probes on the direct path.
+ * prober - active SMTP greeting probes on the direct path, and control
+ * probes through a SOCKS5 proxy.
  *
  * A probe connects to one MX address (non-blocking, bound to a source
  * address when one is given), waits for the complete greeting (a "220"
@@ -40,6 +41,14 @@
  * probes, but must not free the prober.  prober_free() (and
  * prober_cancel_all()) drop every probe without calling its callbacks.
  *
+ * Control probes.  prober_probe_via() reaches the address through a SOCKS5
+ * proxy outside the censored network (socks5.h) and reads the greeting the
+ * same way, in the same queue and slots, within the same timeout_ms for
+ * handshake and greeting together.  The target's failures seen through the
+ * proxy are PROBE_REFUSED, PROBE_UNREACH and PROBE_TIMEOUT (result.proxy
+ * names the proxy, result.socks_err says what the proxy said); a failure of
+ * the proxy itself is PROBE_ERROR, never evidence about the address.
+ *
  * Diagnostics: msg_warn("prober") for local errors and a full queue,
  * msg_debug for each result.
  */
@@ -51,6 +60,7 @@
 #include "cfg.h"
 #include "evidence.h"
 #include "netaddr.h"
+#include "socks5.h"
 
 struct event_base;
 struct prober;
@@ -79,6 +89,8 @@ struct probe_result {
     int port;
     const char *source;             /* the bound source address, or NULL */
     const char *text;               /* first reply line or the reason, printable */
+    const char *proxy;              /* a control probe's proxy "ADDR:PORT", or NULL */
+    enum socks5_err socks_err;      /* its handshake's outcome; SOCKS5_OK if direct */
 };
 
 typedef void (*probe_fn)(const struct probe_result *result, void *arg);
@@ -111,6 +123,17 @@ void prober_free(struct prober *p);
  */
 int prober_probe(struct prober *p, const struct netaddr *addr, int port, const char *source,
                  probe_fn fn, void *arg);
+
+/*
+ * Like prober_probe(), through proxy (copied, user and password included):
+ * it joins only a probe of the same address and port through the same
+ * proxy, user and password.  No source address: the connection goes to
+ * the proxy.
+ * -1 also when proxy's address is no IPv4/IPv6 address or its user or
+ * password is empty or longer than 255 bytes.
+ */
+int prober_probe_via(struct prober *p, const struct netaddr *addr, int port,
+                     const struct socks5_proxy *proxy, probe_fn fn, void *arg);
 
 /* Drops every callback registered with fn and arg; a probe nobody waits
  * for any more is stopped.  Returns how many were dropped. */

@@ -3,7 +3,9 @@
  * prober_conn - one probe's connection, for prober.c: a non-blocking
  * connect from the configured source, the greeting read into a bounded
  * buffer and parsed, "QUIT", and finish(), which frees the probe before it
- * calls back (prober.c says why).
+ * calls back (prober.c says why).  A control probe (prober_probe_via())
+ * has socks5.c connect it through its proxy first, then reads the greeting
+ * the same way.
  */
 #include "config.h"
 
@@ -72,6 +74,10 @@ struct waiter * prober_destroy(struct probe *pr)
         event_free(pr->timer);
     if (pr->fd >= 0)
         close(pr->fd);
+    socks5_cancel(pr->socks);
+    if (pr->proxy)
+        explicit_bzero(pr->proxy->password, sizeof(pr->proxy->password));
+    free(pr->proxy);
     free(pr);
     return w;
 }
@@ -106,9 +112,12 @@ static void finish(struct probe *pr, enum probe_kind kind, int code, int err, co
     struct probe_result r;
     struct netaddr addr = pr->addr;
     char source[NETADDR_STRLEN], msg[PROBER_TEXT_MAX], abuf[NETADDR_STRLEN];
+    char proxy[sizeof(pr->proxy->name)] = "";
     struct waiter *w;
 
     memcpy(source, pr->source, sizeof(source));
+    if (pr->proxy)
+        memcpy(proxy, pr->proxy->name, sizeof(proxy));
     printable(msg, text, strlen(text));
     memset(&r, 0, sizeof(r));
     r.kind = kind;
@@ -119,14 +128,16 @@ static void finish(struct probe *pr, enum probe_kind kind, int code, int err, co
     r.port = pr->port;
     r.source = source[0] ? source : NULL;
     r.text = msg;
+    r.proxy = proxy[0] ? proxy : NULL;
+    r.socks_err = pr->socks_err;
     if (probe_is_success(kind) && pr->fd >= 0) {
         say_quit(pr->fd);
         pr->fd = -1;
     }
     p->stats.results[kind]++;
-    msg_debug(MOD, "%s:%d: %s after %" PRIu64 " ms: %s",
-              netaddr_format(&addr, abuf, sizeof(abuf)), r.port, probe_kind_name(kind),
-              r.elapsed_ms, msg);
+    msg_debug(MOD, "%s:%d%s%s: %s after %" PRIu64 " ms: %s",
+              netaddr_format(&addr, abuf, sizeof(abuf)), r.port, proxy[0] ? " through " : "",
+              proxy, probe_kind_name(kind), r.elapsed_ms, msg);
     w = prober_destroy(pr);
     for (struct waiter *i = w; i; i = i->next)
         i->fn(&r, i->arg);
@@ -281,26 +292,72 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
                                                             : "timed out waiting for the greeting");
 }
 
-static int make_sockaddr(const struct netaddr *a, int port, struct sockaddr_storage *ss,
-                         socklen_t *len)
+static int arm_timer(struct probe *pr, uint64_t ms)
 {
-    memset(ss, 0, sizeof(*ss));
-    if (a->family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)port);
-        memcpy(&sin->sin_addr, a->bytes, 4);
-        *len = sizeof(*sin);
-    } else if (a->family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)port);
-        memcpy(&sin6->sin6_addr, a->bytes, 16);
-        *len = sizeof(*sin6);
-    } else {
-        return -1;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+
+    pr->timer = evtimer_new(pr->p->base, on_timeout, pr);
+    return pr->timer == NULL || evtimer_add(pr->timer, &tv) < 0 ? -1 : 0;
+}
+
+/*
+ * A control probe's handshake is over.  The target's failures, as the
+ * proxy reports them, are the direct path's kinds; a proxy that hangs up on
+ * CONNECT (ssh -D's way to say its connect failed, refused or not) counts
+ * as unreachable.  The proxy's own failures are PROBE_ERROR: a dead control
+ * path says nothing about the address.  After the handshake the greeting
+ * gets what is left of timeout_ms.
+ */
+static void on_socks(const struct socks5_result *r, void *arg)
+{
+    struct probe *pr = arg;
+    uint64_t spent = clock_mono_ms() - pr->start_ms;
+    char abuf[NETADDR_STRLEN];
+    enum probe_kind kind;
+
+    pr->socks = NULL;
+    pr->socks_err = r->err;
+    switch (r->err) {
+    case SOCKS5_OK:
+        pr->fd = r->fd;
+        if (arm_timer(pr, spent < pr->timeout_ms ? pr->timeout_ms - spent : 1) < 0)
+            finish_errno(pr, ENOMEM, "timer");
+        else
+            start_reading(pr);
+        return;
+    case SOCKS5_TARGET_REFUSED:
+        kind = PROBE_REFUSED;
+        break;
+    case SOCKS5_TARGET_UNREACH:
+    case SOCKS5_TARGET_CLOSED:
+        kind = PROBE_UNREACH;
+        break;
+    case SOCKS5_TARGET_TIMEOUT:
+        kind = PROBE_TIMEOUT;
+        break;
+    default:
+        kind = PROBE_ERROR;
+        msg_limited(&pr->p->err_lim, 60000, MOD, "control probe of %s:%d through %s: %s: %s",
+                    netaddr_format(&pr->addr, abuf, sizeof(abuf)), pr->port, pr->proxy->name,
+                    socks5_err_name(r->err), r->text);
+        break;
     }
-    return 0;
+    finish(pr, kind, 0, r->sys_err, r->text);
+}
+
+static void start_via(struct probe *pr)
+{
+    pr->socks = socks5_connect(pr->p->base, &pr->proxy->sp, &pr->addr, pr->port, pr->timeout_ms,
+                               on_socks, pr);
+    if (pr->socks == NULL) {
+        /* A local failure, whatever errno says: the proxy was not tried. */
+        char text[PROBER_TEXT_MAX];
+        int err = errno;
+        pr->socks_err = SOCKS5_LOCAL;
+        snprintf(text, sizeof(text), "proxy connection: %s", strerror(err));
+        msg_limited(&pr->p->err_lim, 60000, MOD, "control probe through %s: %s", pr->proxy->name, text);
+        finish(pr, PROBE_ERROR, 0, err, text);
+    }
 }
 
 /* Holds a slot from here on; any failure finishes the probe at once. */
@@ -309,11 +366,14 @@ void prober_start(struct probe *pr)
     struct prober *p = pr->p;
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
-    struct timeval tv = {(time_t)(pr->timeout_ms / 1000), (suseconds_t)(pr->timeout_ms % 1000) * 1000};
 
     pr->state = ST_CONNECTING;
     pr->start_ms = clock_mono_ms();
     p->stats.started++;
+    if (pr->proxy) {
+        start_via(pr);
+        return;
+    }
     pr->fd = socket(pr->addr.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (pr->fd < 0) {
         finish_errno(pr, errno, "socket");
@@ -332,15 +392,14 @@ void prober_start(struct probe *pr)
 #else
         (void)one;
 #endif
-        make_sockaddr(&src, 0, &ss, &sslen);
+        netaddr_sockaddr(&src, 0, &ss, &sslen);
         if (bind(pr->fd, (struct sockaddr *)&ss, sslen) < 0) {
             finish_errno(pr, errno, "bind");
             return;
         }
     }
-    make_sockaddr(&pr->addr, pr->port, &ss, &sslen);
-    pr->timer = evtimer_new(p->base, on_timeout, pr);
-    if (pr->timer == NULL || evtimer_add(pr->timer, &tv) < 0) {
+    netaddr_sockaddr(&pr->addr, pr->port, &ss, &sslen);
+    if (arm_timer(pr, pr->timeout_ms) < 0) {
         finish_errno(pr, ENOMEM, "timer");
         return;
     }

@@ -23,6 +23,13 @@ struct waiter {
     struct waiter *next;
 };
 
+/* A control probe's proxy, owned by its probe (prober_probe_via()). */
+struct probe_proxy {
+    struct socks5_proxy sp;             /* user and password point below */
+    char user[256], password[256];
+    char name[NETADDR_STRLEN + 8];      /* "ADDR:PORT", for results and logs */
+};
+
 struct probe {
     struct prober *p;
     struct probe *prev, *next;          /* p->all */
@@ -32,6 +39,9 @@ struct probe {
     int port;
     char source[NETADDR_STRLEN];        /* canonical, or "" */
     struct waiter *waiters;
+    struct probe_proxy *proxy;          /* NULL: the direct path */
+    struct socks5 *socks;               /* the proxy's handshake under way */
+    enum socks5_err socks_err;          /* how it ended */
     int fd;
     struct event *io;
     struct event *timer;                /* jitter, then the probe's timeout */

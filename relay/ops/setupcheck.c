@@ -135,7 +135,7 @@ enum setupcheck_log setupcheck_log_file(const char *path, const char *user, char
 int setupcheck_local_address(const char *addr, char *why, size_t whylen)
 {
     struct netaddr a;
-    struct sockaddr_storage ss = {0};
+    struct sockaddr_storage ss;
     socklen_t len;
     int fd;
 
@@ -143,17 +143,7 @@ int setupcheck_local_address(const char *addr, char *why, size_t whylen)
         snprintf(why, whylen, "\"%s\" is not an IP address", addr);
         return -1;
     }
-    if (a.family == AF_INET) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        sin->sin_family = AF_INET;
-        memcpy(&sin->sin_addr, a.bytes, 4);
-        len = sizeof(*sin);
-    } else {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-        sin6->sin6_family = AF_INET6;
-        memcpy(&sin6->sin6_addr, a.bytes, 16);
-        len = sizeof(*sin6);
-    }
+    (void)netaddr_sockaddr(&a, 0, &ss, &len);     /* parsed: AF_INET or AF_INET6 */
     if ((fd = socket(a.family, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0) {
         snprintf(why, whylen, "socket: %s", strerror(errno));
         return -1;

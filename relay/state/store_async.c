@@ -67,6 +67,7 @@ struct entry *store_async_lookup(const char *addr, int create)
                 if ((*pp)->nops == 0 && !(*pp)->inflight) {
                     struct entry *victim = *pp;
                     *pp = victim->next;
+                    free(victim->ops);
                     free(victim);
                     astore.nentries--;
                     goto room;
@@ -143,6 +144,16 @@ static void apply(struct breaker *b, const struct op *o, int *changed)
 
 static void cas_reply(redisAsyncContext *ac, void *reply, void *priv);
 
+/* An entry with nothing queued keeps no op array. */
+static void release_ops(struct entry *e)
+{
+    if (e->nops == 0) {
+        free(e->ops);
+        e->ops = NULL;
+        e->capops = 0;
+    }
+}
+
 static void send_cas(struct entry *e, int use_eval)
 {
     struct store_cas_args a;
@@ -158,6 +169,7 @@ static void send_cas(struct entry *e, int use_eval)
                           changed, clock_now_ms(), STORE_KEY_TTL_MS) < 0) {
         astore.stats.dropped += e->nops;
         e->nops = e->sent = 0;
+        release_ops(e);
         return;
     }
     const char *argv[13] = {use_eval ? "EVAL" : "EVALSHA",
@@ -183,6 +195,7 @@ static void retire_sent(struct entry *e)
     e->nops -= e->sent;
     e->sent = 0;
     e->tries = 0;
+    release_ops(e);
 }
 
 static void cas_reply(redisAsyncContext *ac, void *reply, void *priv)
@@ -303,6 +316,18 @@ drop:
         astore.stats.dropped++;
         if (e->nops == ASTORE_MAX_OPS)
             return;
+    }
+    if (e->nops == e->capops) {
+        unsigned cap = e->capops ? e->capops * 2 : 2;
+        if (cap > ASTORE_MAX_OPS)
+            cap = ASTORE_MAX_OPS;
+        struct op *grown = realloc(e->ops, cap * sizeof(*grown));
+        if (grown == NULL) {
+            astore.stats.dropped++;
+            return;
+        }
+        e->ops = grown;
+        e->capops = cap;
     }
     struct op *o = &e->ops[e->nops++];
     memset(o, 0, sizeof(*o));
@@ -574,6 +599,7 @@ void store_async_stop(void)
         while (astore.table[b]) {
             struct entry *e = astore.table[b];
             astore.table[b] = e->next;
+            free(e->ops);
             free(e);
         }
     free(astore.rc.socket);

@@ -60,8 +60,11 @@ struct entry {
     long long version;
     struct breaker auth;
     int have_auth;                  /* auth/version reflect Redis */
-    struct op ops[ASTORE_MAX_OPS];
-    unsigned nops;
+    struct op *ops;                 /* queued evidence, grown on demand up to
+                                       ASTORE_MAX_OPS and freed when empty:
+                                       most entries have none, and 32 embedded
+                                       ops were 8 KB of every tracked address */
+    unsigned nops, capops;
     unsigned sent;                  /* ops covered by the CAS in flight */
     struct breaker sent_b;          /* auth with those ops applied: what the CAS wrote */
     int inflight;

@@ -5,12 +5,15 @@
  * greeting sent in pieces, a 554, silence, a hang-up, garbage, an endless
  * "220-"), a closed port, a listener whose accept queue is full (its SYNs
  * are dropped: a connect timeout without a firewall), the concurrency bound,
- * joining, cancelling, overflow and freeing with probes under way.
+ * joining, cancelling, overflow and freeing with probes under way; and
+ * control probes through Debian's microsocks (a real SOCKS5 proxy, with a
+ * user and password; skipped when it is not installed).
  */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "check_main.h"
 #include "clock.h"
 #include "prober.h"
+#include "spawn.h"
 
 enum mode { M_GREET, M_MULTI, M_554, M_SILENT, M_CLOSE, M_GARBAGE, M_ENDLESS };
 
@@ -43,7 +47,7 @@ struct server {
 static struct event_base *base;
 static struct prober *pr;
 static struct probe_result got[16];
-static char got_text[16][PROBER_TEXT_MAX], got_source[16][NETADDR_STRLEN];
+static char got_text[16][PROBER_TEXT_MAX], got_source[16][NETADDR_STRLEN], got_proxy[16][64];
 static uint64_t got_at[16];
 static int ngot, want;
 static uint64_t t0;
@@ -181,6 +185,8 @@ static void on_result(const struct probe_result *r, void *arg)
     got[ngot].text = got_text[ngot];
     snprintf(got_source[ngot], sizeof(got_source[0]), "%s", r->source ? r->source : "");
     got[ngot].source = r->source ? got_source[ngot] : NULL;
+    snprintf(got_proxy[ngot], sizeof(got_proxy[0]), "%s", r->proxy ? r->proxy : "");
+    got[ngot].proxy = r->proxy ? got_proxy[ngot] : NULL;
     got_at[ngot] = clock_mono_ms() - t0;
     if (++ngot >= want)
         event_base_loopbreak(base);
@@ -513,6 +519,222 @@ START_TEST(kind_names)
 }
 END_TEST
 
+/* Control probes: microsocks on a free loopback port, user "mxd". */
+
+static pid_t ms_pid;
+static int ms_leash = -1;               /* microsocks lives while this is open */
+static int ms_port;
+
+static int free_port(void)
+{
+    struct server *s = server_new(M_SILENT, 1);
+    int port = s->port;
+
+    server_free(s);
+    return port;
+}
+
+static int listening(int port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+    ok = connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    close(fd);
+    return ok;
+}
+
+static void proxy_setup(void)
+{
+    const char *path = "/usr/bin/microsocks";
+    char port[8], err[128];
+
+    setup();
+    ms_pid = 0;
+    if (access(path, X_OK) < 0)
+        return;
+    /* A port taken between free_port() and microsocks's bind makes it
+     * exit: try another.  A shell keeps it on a leash: it kills microsocks
+     * when the pipe we hold closes, so a case that fails leaves none behind. */
+    for (int tries = 0; tries < 5 && ms_pid == 0; tries++) {
+        int leash[2];
+        pid_t pid;
+        ms_port = free_port();
+        snprintf(port, sizeof(port), "%d", ms_port);
+        const char *argv[] = {"/bin/sh", "-c", "\"$0\" \"$@\" & cat <&3 >/dev/null; kill $!", path,
+                              "-i", "127.0.0.1", "-p", port, "-u", "mxd", "-P", "s3cret", NULL};
+        ck_assert_int_eq(pipe2(leash, O_CLOEXEC), 0);
+        ck_assert_msg(spawn_start(argv, SPAWN_KEEP_STDOUT | SPAWN_KEEP_STDERR, &leash[0], 1, &pid,
+                                  NULL, NULL, err, sizeof(err)) == 0, "%s", err);
+        close(leash[0]);
+        for (int i = 0; i < 100 && ms_pid == 0; i++) {
+            if (listening(ms_port)) {
+                ms_pid = pid;
+                ms_leash = leash[1];
+            }
+            else
+                usleep(20000);
+        }
+        if (ms_pid == 0) {
+            spawn_stop(pid, 500);
+            close(leash[1]);
+        }
+    }
+    ck_assert_msg(ms_pid != 0, "microsocks did not start");
+}
+
+static void proxy_teardown(void)
+{
+    if (ms_pid)
+        spawn_stop(ms_pid, 1000);
+    if (ms_leash >= 0)
+        close(ms_leash);
+    ms_leash = -1;
+    teardown();
+}
+
+/* Probes 127.0.0.1:port through microsocks as mxd with password. */
+static const struct probe_result *probe_via(int port, const char *password)
+{
+    struct netaddr a = lo4();
+    char user[8] = "mxd", pass[32];
+    struct socks5_proxy px = {a, ms_port, user, pass};
+
+    snprintf(pass, sizeof(pass), "%s", password);
+    ngot = 0;
+    want = 1;
+    ck_assert_int_eq(prober_probe_via(pr, &a, port, &px, on_result, NULL), 0);
+    /* Copied: the caller's strings may go. */
+    memset(user, 'x', sizeof(user) - 1);
+    memset(pass, 'x', sizeof(pass) - 1);
+    event_base_dispatch(base);
+    ck_assert_int_eq(ngot, 1);
+    return &got[0];
+}
+
+START_TEST(proxy_greeting_and_silence)
+{
+    struct server *s = server_new(M_GREET, 8), *quiet = server_new(M_SILENT, 8);
+    char name[32];
+    const struct probe_result *r;
+    struct timeval tv = {0, 200000};
+
+    if (ms_pid == 0)
+        SKIP_CASE("no /usr/bin/microsocks (apt-get install microsocks)");
+    r = probe_via(s->port, "s3cret");
+    ck_assert_msg(r->kind == PROBE_GREETING, "%s: %s", probe_kind_name(r->kind), r->text);
+    ck_assert_str_eq(r->text, "220 mx.test ESMTP");
+    ck_assert_int_eq(r->socks_err, SOCKS5_OK);
+    snprintf(name, sizeof(name), "127.0.0.1:%d", ms_port);
+    ck_assert_str_eq(r->proxy, name);
+    ck_assert_ptr_null(r->source);
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+    ck_assert_int_eq(s->quits, 1);
+    /* Handshake and greeting share timeout_ms (1 s here). */
+    r = probe_via(quiet->port, "s3cret");
+    ck_assert_int_eq(r->kind, PROBE_NO_GREETING);
+    ck_assert_uint_ge(r->elapsed_ms, 950);
+    ck_assert_uint_lt(r->elapsed_ms, 3000);
+    server_free(s);
+    server_free(quiet);
+}
+END_TEST
+
+START_TEST(proxy_failures)
+{
+    struct netaddr a = lo4();
+    struct socks5_proxy bad = {a, 0, NULL, NULL};
+    const struct probe_result *r;
+    int closed = free_port();
+
+    if (ms_pid == 0)
+        SKIP_CASE("no /usr/bin/microsocks (apt-get install microsocks)");
+    /* The target refuses: evidence, as on the direct path. */
+    r = probe_via(closed, "s3cret");
+    ck_assert_int_eq(r->kind, PROBE_REFUSED);
+    ck_assert_int_eq(r->socks_err, SOCKS5_TARGET_REFUSED);
+    ck_assert_str_eq(r->text, "connection refused by the proxy's target (REP 5)");
+    ck_assert_int_eq(probe_fail_kind(r->kind), FAIL_REFUSED);
+    /* The proxy refuses us, or is not there: never evidence. */
+    r = probe_via(closed, "wrong");
+    ck_assert_int_eq(r->kind, PROBE_ERROR);
+    ck_assert_int_eq(r->socks_err, SOCKS5_PROXY_AUTH);
+    ck_assert_int_eq(probe_fail_kind(r->kind), FAIL_NONE);
+    ck_assert_int_eq(prober_probe_via(pr, &a, closed, &bad, on_result, NULL), -1);
+    bad.port = ms_port;                 /* no user: microsocks wants one */
+    want = 1;
+    ngot = 0;
+    ck_assert_int_eq(prober_probe_via(pr, &a, closed, &bad, on_result, NULL), 0);
+    event_base_dispatch(base);
+    ck_assert_int_eq(got[0].kind, PROBE_ERROR);
+    ck_assert_int_eq(got[0].socks_err, SOCKS5_PROXY_AUTH);
+    ck_assert_str_eq(got[0].text, "the proxy requires authentication we were not given");
+    spawn_stop(ms_pid, 1000);
+    ms_pid = 0;
+    r = probe_via(closed, "s3cret");
+    ck_assert_int_eq(r->kind, PROBE_ERROR);
+    ck_assert_int_eq(r->socks_err, SOCKS5_PROXY_DOWN);
+    bad.port = 1080;
+    bad.user = "";
+    bad.password = "p";
+    ck_assert_int_eq(prober_probe_via(pr, &a, 25, &bad, on_result, NULL), -1);
+}
+END_TEST
+
+START_TEST(proxy_joins_its_own_path_only)
+{
+    struct server *s = server_new(M_GREET, 8);
+    struct netaddr a = lo4();
+    struct socks5_proxy px = {a, ms_port, "mxd", "s3cret"}, other = px;
+    struct prober_stats st;
+
+    if (ms_pid == 0)
+        SKIP_CASE("no /usr/bin/microsocks (apt-get install microsocks)");
+    other.password = "wrong";
+    want = 4;
+    ngot = 0;
+    ck_assert_int_eq(prober_probe(pr, &a, s->port, NULL, on_result, NULL), 0);
+    ck_assert_int_eq(prober_probe_via(pr, &a, s->port, &px, on_result, NULL), 0);
+    ck_assert_int_eq(prober_probe_via(pr, &a, s->port, &px, on_result, NULL), 0);
+    ck_assert_int_eq(prober_probe_via(pr, &a, s->port, &other, on_result, NULL), 0);
+    event_base_dispatch(base);
+    ck_assert_int_eq(ngot, 4);
+    prober_get_stats(pr, &st);
+    ck_assert_uint_eq(st.started, 3);
+    ck_assert_uint_eq(st.joined, 1);
+    ck_assert_uint_eq(st.results[PROBE_GREETING], 2);
+    ck_assert_uint_eq(st.results[PROBE_ERROR], 1);
+    server_free(s);
+}
+END_TEST
+
+START_TEST(proxy_silent_then_freed_under_way)
+{
+    struct server *mute = server_new(M_SILENT, 8);     /* a "proxy" that never answers */
+    struct netaddr a = lo4();
+    struct socks5_proxy px = {a, mute->port, NULL, NULL};
+    struct timeval tv = {0, 100000};
+    struct prober_stats st;
+
+    want = 1;
+    ck_assert_int_eq(prober_probe_via(pr, &a, 25, &px, on_result, NULL), 0);
+    event_base_dispatch(base);
+    ck_assert_int_eq(got[0].kind, PROBE_ERROR);
+    ck_assert_int_eq(got[0].socks_err, SOCKS5_PROXY_DOWN);
+    ck_assert_str_eq(got[0].text, "no method reply from the proxy within 1000 ms");
+    /* The fixture frees the prober in the middle of a handshake. */
+    ck_assert_int_eq(prober_probe_via(pr, &a, 25, &px, must_not_run, NULL), 0);
+    event_base_loopexit(base, &tv);
+    event_base_dispatch(base);
+    prober_get_stats(pr, &st);
+    ck_assert_uint_eq(st.running, 1);
+    ck_assert_int_eq(mute->accepted, 2);
+    server_free(mute);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("prober");
@@ -533,6 +755,14 @@ Suite *make_suite(void)
     tcase_add_test(tc, cancel_drops_callbacks);
     tcase_add_test(tc, overflow_and_free_under_way);
     tcase_add_test(tc, kind_names);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("socks5");
+    tcase_add_checked_fixture(tc, proxy_setup, proxy_teardown);
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, proxy_greeting_and_silence);
+    tcase_add_test(tc, proxy_failures);
+    tcase_add_test(tc, proxy_joins_its_own_path_only);
+    tcase_add_test(tc, proxy_silent_then_freed_under_way);
     suite_add_tcase(s, tc);
     return s;
 }

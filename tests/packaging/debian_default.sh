@@ -21,7 +21,7 @@
 #     (setpriv, as tests/packaging/unit_caps.sh), UMask, and the
 #     RuntimeDirectory /run/mxdetour made as systemd makes it.
 #
-# Assertions marked [milter-fix] need the daemon to create the milter socket
+# Assertions marked need the daemon to create the milter socket
 # after it has dropped root and to remove it at stop (a change in mxdetourd
 # itself).  Until then they fail, and the test goes on with the milter
 # switched off in mxdetour.conf (main.cf still names it: with
@@ -268,10 +268,10 @@ check "... the configuration is valid now (mxdetourd -t)" /usr/sbin/mxdetourd -t
 
 # "systemctl restart mxdetourd", as far as it goes here.
 if start_daemon; then
-    pass "mxdetourd starts with the unit's capabilities and the milter in the chroot [milter-fix]"
+    pass "mxdetourd starts with the unit's capabilities and the milter in the chroot"
     milter=yes
 else
-    fail "mxdetourd starts with the unit's capabilities and the milter in the chroot [milter-fix]"
+    fail "mxdetourd starts with the unit's capabilities and the milter in the chroot"
     show "$tmp/mxdetourd.log" 5
     stop_daemon
     echo "# going on with milter.socket commented out (main.cf still names the milter)"
@@ -279,7 +279,7 @@ else
     milter=no
     start_daemon || { show "$tmp/mxdetourd.log"; echo "Bail out! mxdetourd does not start"; exit 1; }
 fi
-expect_eq "the milter socket is mxdetour:postfix 660 [milter-fix]" \
+expect_eq "the milter socket is mxdetour:postfix 660" \
     "$(stat -c '%U:%G %a' /var/spool/postfix/mxdetour/milter.sock 2>&1)" "mxdetour:postfix 660"
 dstatus=$(cat "/proc/$pid/status" 2>/dev/null)
 expect_match "mxdetourd runs as mxdetour" "$dstatus" "Uid:[[:space:]]+$(id -u mxdetour)[[:space:]]"
@@ -320,7 +320,7 @@ printf 'Subject: %s\n\n%s\n' "$tok" "mxdetour debian_default" | /usr/sbin/sendma
 if wait_for 20 sent_locally "$tok"; then pass "a local submission (sendmail) is delivered to the mailbox"
 else fail "a local submission (sendmail) is delivered to the mailbox"; fi
 milter_warn=$(tail -n +"$((lines + 1))" "$log" | grep -E 'warning: .*[Mm]ilter' | head -3)
-expect_eq "chrooted smtpd and cleanup reached the milter: no milter warning in the log [milter-fix]" \
+expect_eq "chrooted smtpd and cleanup reached the milter: no milter warning in the log" \
     "$milter_warn" ""
 
 # Postfix's log after a rotation by the doc's job: the daemon reads on.
@@ -373,7 +373,7 @@ check "... and says so" grep -q 'emptied the route table' "$tmp/remove.log"
 check "... and says the milter named in main.cf is harmless with milter_default_action = accept" \
     grep -q 'milter_default_action = accept keeps mail flowing' "$tmp/remove.log"
 sock_now=removed; [ -e /var/spool/postfix/mxdetour/milter.sock ] && sock_now=left
-expect_eq "... and mxdetourd removed its milter socket at stop [milter-fix]" "$sock_was, $sock_now" "there, removed"
+expect_eq "... and mxdetourd removed its milter socket at stop" "$sock_was, $sock_now" "there, removed"
 sleep 1
 local_mail_flows "removed"
 tok=afterremove-$run

@@ -14,9 +14,8 @@
 # root with those capabilities and nothing more, the daemon is not, and the
 # helper ends when the daemon does.
 # The milter socket in a directory of the user's own (as the Debian package
-# makes /var/spool/postfix/mxdetour for a chrooted smtpd): made after the
-# drop of root and removed at stop; these assertions are marked
-# [milter-fix], they need that change in mxdetourd.
+# makes /var/spool/postfix/mxdetour for a chrooted smtpd): made under the
+# user's ids, and removed at stop.
 # (`postfix reload` under the same set is checked in docs/operations.md.)
 #
 # Root only.  By hand: top_builddir=BUILD top_srcdir=. sh tests/packaging/unit_caps.sh
@@ -84,21 +83,6 @@ wait "$pid"
 expect_eq "TERM: exit status 0" "$?" 0
 pid=
 
-# The milter socket where a chrooted smtpd reaches it: in a directory of the
-# user's own, mode 0750, which root without CAP_DAC_OVERRIDE may not enter.
-install -d -o nobody -g "$(id -gn nobody)" -m 750 "$tmp/spool"
-sed "s|unix:$tmp/run/milter.sock|unix:$tmp/spool/milter.sock|" "$conf" >"$tmp/spool.conf"
-setpriv --bounding-set "$spec" --no-new-privs "$MXD" -f -c "$tmp/spool.conf" 2>"$tmp/log" &
-pid=$!
-if eventually grep -q "started: " "$tmp/log"; then pass "with the socket in the user's 0750 directory, mxdetourd starts"
-else fail "with the socket in the user's 0750 directory, mxdetourd starts"; sed 's/^/#   /' "$tmp/log"; fi
-expect_eq "... the socket is the user's, mode 660" \
-    "$(stat -c '%U %a' "$tmp/spool/milter.sock" 2>&1)" "nobody 660"
-kill -TERM "$pid"
-wait "$pid"
-pid=
-check "... and it is removed at stop (no stale socket)" test ! -e "$tmp/spool/milter.sock"
-
 # The root helper, executed under the same sandbox.
 sed 's/reload = "never"/reload = "auto"/' "$conf" >"$tmp/auto.conf"
 printf '#!/bin/sh\nexit 0\n' >"$tmp/postfix" && chmod 755 "$tmp/postfix"
@@ -133,7 +117,7 @@ expect_eq "the helper ends with the daemon" "$ended" yes
 # /var/spool/postfix/mxdetour, mxdetour:postfix).  Root without
 # CAP_DAC_OVERRIDE may not even look in there, so the daemon must make the
 # socket after it has become the user, and remove it at stop.
-# [milter-fix]: these need that change in mxdetourd.
+#: these need that change in mxdetourd.
 mkdir "$tmp/spool"
 chown nobody:"$(id -gn nobody)" "$tmp/spool" && chmod 750 "$tmp/spool"
 sed "s|unix:$tmp/run/milter.sock|unix:$tmp/spool/milter.sock|" "$conf" >"$tmp/spool.conf"
@@ -142,19 +126,19 @@ rm -f "$tmp/run/"*
 setpriv --bounding-set "$spec" --no-new-privs "$MXD" -f -c "$tmp/spool.conf" 2>"$tmp/log" &
 pid=$!
 if eventually grep -q "started: " "$tmp/log"; then
-    pass "with the socket in the user's 0750 directory, mxdetourd starts [milter-fix]"
+    pass "with the socket in the user's 0750 directory, mxdetourd starts"
 else
-    fail "with the socket in the user's 0750 directory, mxdetourd starts [milter-fix]"
+    fail "with the socket in the user's 0750 directory, mxdetourd starts"
     sed 's/^/#   /' "$tmp/log"
 fi
-expect_eq "... the socket is the user's, mode 660 [milter-fix]" \
+expect_eq "... the socket is the user's, mode 660" \
     "$(stat -c '%U %a' "$tmp/spool/milter.sock" 2>&1)" "nobody 660"
 was=absent; [ -S "$tmp/spool/milter.sock" ] && was=there
 kill -TERM "$pid" 2>/dev/null
 wait "$pid"
 pid=
 now=removed; [ -e "$tmp/spool/milter.sock" ] && now=left
-expect_eq "... and is removed at stop [milter-fix]" "$was, $now" "there, removed"
+expect_eq "... and is removed at stop" "$was, $now" "there, removed"
 
 rm -f "$tmp/run/"*
 setpriv --bounding-set "$(bounding chown)" --no-new-privs "$MXD" -f -c "$conf" >"$tmp/out" 2>&1

@@ -204,4 +204,11 @@ tests_unit_test_ctl_doctor_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_ctl) -I$(top_sr
 tests_unit_test_ctl_doctor_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ctl_doctor_LDADD = $(LIB_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_socks5
+TESTS += tests/unit/test_socks5
+tests_unit_test_socks5_SOURCES = tests/unit/test_socks5.c
+tests_unit_test_socks5_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_net) -I$(top_srcdir)/tests/unit
+tests_unit_test_socks5_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_socks5_LDADD = $(RELAY_TEST_LIBS)
+
 endif

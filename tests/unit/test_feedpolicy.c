@@ -276,6 +276,47 @@ static int count_detoured(const struct rules_addr_view *v, void *arg)
     return 0;
 }
 
+/* FEEDPOLICY_MAX listed addresses at once: each is found again (a second
+ * sighting of the same version does nothing), and when half of them are
+ * dropped in a scattered order the others are still found (the index's
+ * deletes keep every probe run whole). */
+START_TEST(many_listed_addresses_are_each_found_again)
+{
+    char text[64];
+    struct netaddr a;
+    enum evidence_source src;
+
+    for (unsigned i = 0; i < FEEDPOLICY_MAX; i++) {
+        snprintf(text, sizeof(text), "2001:db8:25::%x:%x", i >> 8, i & 0xff);
+        a = A(text);
+        ck_assert_int_eq(feedpolicy_seen(&a, NULL, NOW), 0);
+    }
+    unsigned long queued = pending();
+    for (unsigned i = 0; i < FEEDPOLICY_MAX; i++) {
+        snprintf(text, sizeof(text), "2001:db8:25::%x:%x", i >> 8, i & 0xff);
+        a = A(text);
+        ck_assert_int_eq(feedpolicy_seen(&a, NULL, NOW + 1), 0);
+        ck_assert_int_eq(state_of(text, NULL), BREAKER_DETOURED);
+    }
+    ck_assert_uint_eq(pending(), queued);       /* nothing acted on twice */
+    /* The registry goes: every third address is seen (its memo goes), then
+     * the rest; each detour was the feed's, so each ends. */
+    feeds[0] = feeds[2];
+    cfg.nfeeds = 2;
+    feedset_configure(&cfg);
+    for (int pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < FEEDPOLICY_MAX; i++) {
+            if ((i % 3 == 0) != (pass == 0))
+                continue;
+            snprintf(text, sizeof(text), "2001:db8:25::%x:%x", i >> 8, i & 0xff);
+            a = A(text);
+            ck_assert_int_eq(feedpolicy_seen(&a, NULL, NOW + 2), 0);
+            ck_assert_int_eq(state_of(text, &src), BREAKER_DIRECT);
+            ck_assert_int_eq(src, SRC_FEED);
+        }
+}
+END_TEST
+
 START_TEST(recheck_all_acts_on_addresses_the_rules_know)
 {
     struct netaddr a = A("192.0.2.3"), b = A("192.0.2.100");
@@ -308,6 +349,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, trust_probe_probes_then_detours_on_no_greeting);
     tcase_add_test(tc, trust_probe_greeting_stays_direct_and_is_probed_again);
     tcase_add_test(tc, recheck_all_acts_on_addresses_the_rules_know);
+    tcase_add_test(tc, many_listed_addresses_are_each_found_again);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -397,6 +397,40 @@ START_TEST(the_last_known_state_is_kept_and_synced_at_start)
 }
 END_TEST
 
+/* Thousands of addresses: each is found again (the index grows with the
+ * array), and after half of them leave, and a round compacts the array,
+ * each of the others still is. */
+START_TEST(many_addresses_are_each_found_after_the_array_moves)
+{
+    enum { N = 3000 };
+    char text[64];
+    struct netaddr a;
+
+    started_and_settled();
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(text, sizeof(text), "10.%u.%u.%u", i >> 16, (i >> 8) & 0xff, i & 0xff);
+        a = A(text);
+        kernelpub_addr(&a, 1, "blocked");
+    }
+    check_run_loop(base, 200);
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(text, sizeof(text), "10.%u.%u.%u", i >> 16, (i >> 8) & 0xff, i & 0xff);
+        a = A(text);
+        ck_assert(kernelpub_holds(&a));
+        if (i % 2)
+            kernelpub_addr(&a, 0, NULL);
+    }
+    check_run_loop(base, KERNELPUB_REMOVE_DELAY_MS + 300);
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(text, sizeof(text), "10.%u.%u.%u", i >> 16, (i >> 8) & 0xff, i & 0xff);
+        a = A(text);
+        ck_assert_int_eq(kernelpub_holds(&a), i % 2 == 0);
+    }
+    a = A("10.200.0.1");
+    ck_assert(!kernelpub_holds(&a));
+}
+END_TEST
+
 START_TEST(no_kernel_tunnel_no_module_and_no_helper_no_start)
 {
     struct netaddr a = A("192.0.2.1");
@@ -441,6 +475,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, a_failed_round_is_retried_after_a_delay);
     tcase_add_test(tc, the_last_known_state_is_kept_and_synced_at_start);
     tcase_add_test(tc, no_kernel_tunnel_no_module_and_no_helper_no_start);
+    tcase_add_test(tc, many_addresses_are_each_found_after_the_array_moves);
     suite_add_tcase(s, tc);
     return s;
 }

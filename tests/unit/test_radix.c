@@ -306,12 +306,42 @@ START_TEST(memory_bound)
 }
 END_TEST
 
+/* A reserved host set holds what was asked for without growing, and its
+ * hosts (added before and after) are all found. */
+START_TEST(reserved_hosts_do_not_rehash)
+{
+    struct radix *r = radix_new(0);
+    struct netaddr a = addr("10.0.0.0");
+
+    add(r, "10.9.9.9", 32, 7);
+    add(r, "2001:db8::1", 128, 8);
+    ck_assert_uint_eq(radix_hosts(r, AF_INET), 1);
+    ck_assert_uint_eq(radix_hosts(r, AF_INET6), 1);
+    ck_assert_int_eq(radix_reserve_hosts(r, AF_INET, 5000), 0);
+    size_t bytes = radix_bytes(r);
+    for (uint32_t i = 0; i < 5000; i++) {
+        a.bytes[2] = (uint8_t)(i >> 8);
+        a.bytes[3] = (uint8_t)i;
+        ck_assert_int_eq(radix_insert(r, &a, 32, i, NULL), RADIX_ADDED);
+    }
+    ck_assert_uint_eq(radix_bytes(r), bytes);
+    ck_assert_int_eq(find(r, "10.9.9.9", NULL), 7);
+    ck_assert_int_eq(find(r, "10.0.19.135", NULL), 19 * 256 + 135);
+    ck_assert_int_eq(find(r, "2001:db8::1", NULL), 8);
+    ck_assert_int_eq(radix_reserve_hosts(r, AF_INET, 0), 0);    /* room enough: nothing to do */
+    ck_assert_uint_eq(radix_bytes(r), bytes);
+    ck_assert_int_eq(radix_reserve_hosts(r, 0, 10), -1);
+    radix_free(r);
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("radix");
     TCase *tc = tcase_create("radix");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, overlapping_prefixes);
+    tcase_add_test(tc, reserved_hosts_do_not_rehash);
     tcase_add_test(tc, default_routes_and_families);
     tcase_add_test(tc, host_boundaries);
     tcase_add_test(tc, duplicates_keep_the_first);

@@ -288,7 +288,7 @@ START_TEST(a_stream_of_changes_is_coalesced_up_to_the_ceiling)
     t0 = clock_mono_ms();
     ck_assert_int_eq(routes_set("d0.test", "smtp-wg:"), 0);
     event_add(ev, &every);
-    check_run_loop(base, 4500);     /* the last change (2.5 s) waits up to the ceiling, more under load */
+    check_run_loop(base, 4500);         /* the stream, then at most a ceiling for the last batch */
     event_free(ev);
     /* A change every 100 ms for 2.5 s: the first is published after the
      * floor, then each publication doubles the wait (10, 20, 40, ... ms) until

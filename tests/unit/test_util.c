@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
 #include "check_main.h"
@@ -50,6 +51,31 @@ START_TEST(duration_formats_shortest)
     ck_assert_str_eq(duration_format(250, buf, sizeof(buf)), "250ms");
     ck_assert_str_eq(duration_format(0, buf, sizeof(buf)), "0s");
     ck_assert_str_eq(duration_format(90061000, buf, sizeof(buf)), "1d1h1m1s");
+}
+END_TEST
+
+START_TEST(netaddr_socket_addresses)
+{
+    struct netaddr a;
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+
+    ck_assert_int_eq(netaddr_parse("192.0.2.7", &a), 0);
+    ck_assert_int_eq(netaddr_sockaddr(&a, 25, &ss, &len), 0);
+    ck_assert_uint_eq(len, sizeof(struct sockaddr_in));
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
+    ck_assert_int_eq(sin->sin_family, AF_INET);
+    ck_assert_uint_eq(ntohs(sin->sin_port), 25);
+    ck_assert_uint_eq(ntohl(sin->sin_addr.s_addr), 0xC0000207u);
+    ck_assert_int_eq(netaddr_parse("2001:db8::1", &a), 0);
+    ck_assert_int_eq(netaddr_sockaddr(&a, 587, &ss, &len), 0);
+    ck_assert_uint_eq(len, sizeof(struct sockaddr_in6));
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
+    ck_assert_int_eq(sin6->sin6_family, AF_INET6);
+    ck_assert_uint_eq(ntohs(sin6->sin6_port), 587);
+    ck_assert_int_eq(memcmp(&sin6->sin6_addr, a.bytes, 16), 0);
+    a.family = AF_UNIX;
+    ck_assert_int_eq(netaddr_sockaddr(&a, 25, &ss, &len), -1);
 }
 END_TEST
 
@@ -164,6 +190,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, duration_rejects_junk);
     tcase_add_test(tc, duration_formats_shortest);
     tcase_add_test(tc, netaddr_canonical_forms);
+    tcase_add_test(tc, netaddr_socket_addresses);
     tcase_add_test(tc, domain_normalisation);
     tcase_add_test(tc, fail_kinds_round_trip);
     tcase_add_test(tc, msg_limited_suppresses_and_counts);
