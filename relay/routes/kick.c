@@ -4,7 +4,7 @@
  * Postfix to retry it now; see kick.h.
  *
  * Three parts on one event loop: child processes read without blocking
- * (struct proc), the queue listing (postqueue -j, one at a time, cut into
+ * (struct proc, kick_proc.c), the queue listing (postqueue -j, one at a time, cut into
  * lines by postqueue_reader), and the flushers (postqueue -i, rate-limited).
  * Children are reaped by pid, never with waitpid(-1): other modules run
  * children of their own.
@@ -12,45 +12,25 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "clock.h"
 #include "kick.h"
+#include "kick_proc.h"
 #include "msg.h"
 #include "netaddr.h"
 #include "postqueue_json.h"
 #include "routetable.h"
-#include "spawn.h"
 
 #define MOD "kick"
-#define REAP_RETRY_US 5000
-#define REAP_TRIES 200          /* then the child is killed */
 
 typedef char qid_t[POSTQUEUE_ID_MAX + 1];
-
-/* --------------------------------------------------- children on the loop */
-
-struct proc {
-    pid_t pid;                  /* 0: slot free */
-    int fd[2];                  /* stdout, stderr; -1 when closed or shared */
-    struct event *ev[2];
-    struct event *timer;        /* the deadline, then reap retries */
-    int reap_tries;
-    bool killed;
-    char diag[256];             /* first bytes of stderr (or of all output) */
-    size_t ndiag;
-    void (*on_out)(const char *data, size_t len);   /* stdout; NULL: into diag */
-    void (*on_exit)(struct proc *p, int status);    /* wait status, or -1 */
-};
 
 static struct {
     struct event_base *base;
@@ -61,148 +41,16 @@ static struct {
     void *idle_arg;
 } k;
 
-static void proc_reap(struct proc *p);
-
-static void proc_kill(struct proc *p)
-{
-    if (p->pid > 0 && !p->killed) {
-        p->killed = true;
-        if (kill(-p->pid, SIGKILL) < 0)
-            (void)kill(p->pid, SIGKILL);
-    }
-}
-
-static void proc_close(struct proc *p, int i)
-{
-    if (p->ev[i])
-        event_free(p->ev[i]);
-    if (p->fd[i] >= 0)
-        close(p->fd[i]);
-    p->ev[i] = NULL;
-    p->fd[i] = -1;
-}
-
-static void proc_readable(evutil_socket_t fd, short what, void *arg)
-{
-    struct proc *p = arg;
-    int i = fd == p->fd[0] ? 0 : 1;
-    char buf[65536];
-    ssize_t n = read(fd, buf, sizeof(buf));
-    size_t take;
-
-    (void)what;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    if (n > 0 && i == 0 && p->on_out) {
-        p->on_out(buf, (size_t)n);
-    } else if (n > 0) {
-        take = sizeof(p->diag) - 1 - p->ndiag;
-        take = (size_t)n < take ? (size_t)n : take;
-        memcpy(p->diag + p->ndiag, buf, take);
-        p->diag[p->ndiag += take] = 0;
-    } else {
-        proc_close(p, i);
-        if (p->fd[0] < 0 && p->fd[1] < 0) {
-            evtimer_del(p->timer);
-            proc_reap(p);
-        }
-    }
-}
-
-static void proc_timer(evutil_socket_t fd, short what, void *arg)
-{
-    struct proc *p = arg;
-
-    (void)fd;
-    (void)what;
-    if (p->fd[0] >= 0 || p->fd[1] >= 0)
-        proc_kill(p);           /* the deadline: its pipes close, then reap */
-    else
-        proc_reap(p);
-}
-
-static void proc_reap(struct proc *p)
-{
-    struct timeval tv = {0, REAP_RETRY_US};
-    int status = 0;
-    pid_t w = waitpid(p->pid, &status, WNOHANG);
-
-    if (w == 0 || (w < 0 && errno == EINTR)) {
-        if (++p->reap_tries == REAP_TRIES)
-            proc_kill(p);       /* closed its output but does not end */
-        evtimer_add(p->timer, &tv);
-        return;
-    }
-    event_free(p->timer);
-    p->timer = NULL;
-    p->pid = 0;
-    p->on_exit(p, w < 0 ? -1 : status);
-}
-
-/* Starts argv in p; with on_out NULL, stdout and stderr both go to p->diag. */
-static int proc_start(struct proc *p, const char *const argv[], uint64_t timeout_ms,
-                      void (*on_out)(const char *, size_t), void (*on_exit)(struct proc *, int))
-{
-    struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
-    char err[256];
-
-    memset(p, 0, sizeof(*p));
-    p->on_out = on_out;
-    p->on_exit = on_exit;
-    p->fd[0] = p->fd[1] = -1;
-    if (spawn_start(argv, 0, NULL, 0, &p->pid, &p->fd[0], on_out ? &p->fd[1] : NULL, err, sizeof(err)) < 0) {
-        msg_warn(MOD, "%s", err);
-        p->pid = 0;
-        return -1;
-    }
-    p->timer = evtimer_new(k.base, proc_timer, p);
-    for (int i = 0; i < 2; i++)
-        if (p->fd[i] >= 0) {
-            (void)fcntl(p->fd[i], F_SETFL, O_NONBLOCK);
-            p->ev[i] = event_new(k.base, p->fd[i], EV_READ | EV_PERSIST, proc_readable, p);
-            if (p->ev[i] == NULL || event_add(p->ev[i], NULL) < 0)
-                msg_fatal(MOD, "cannot watch a child's output");
-        }
-    if (p->timer == NULL || evtimer_add(p->timer, &tv) < 0)
-        msg_fatal(MOD, "cannot add a timer");
-    return 0;
-}
-
-/* Stops a child for good (module stop): no callback. */
-static void proc_abort(struct proc *p)
-{
-    int status;
-
-    if (p->pid <= 0)
-        return;
-    proc_kill(p);
-    proc_close(p, 0);
-    proc_close(p, 1);
-    if (p->timer)
-        event_free(p->timer);
-    p->timer = NULL;
-    while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-        continue;
-    p->pid = 0;
-}
-
-/* "exit status N: its first line", for a log line. */
-static const char *proc_why(const struct proc *p, int status, char *buf, size_t size)
-{
-    int n = (int)strcspn(p->diag, "\n");
-
-    if (status >= 0 && !WIFEXITED(status))
-        snprintf(buf, size, "%s by signal %d", p->killed ? "stopped" : "killed", WTERMSIG(status));
-    else
-        snprintf(buf, size, "exit status %d%s%.*s", status < 0 ? -1 : WEXITSTATUS(status),
-                 n ? ": " : "", n, p->diag);
-    return buf;
-}
-
 /* ------------------------------------------------------------ the state */
 
-static char (*pend)[ROUTE_DOMAIN_SIZE];  /* waiting for the next listing */
-static size_t npend, cappend;
+struct dlist {                  /* domains waiting for the next listing */
+    char (*v)[ROUTE_DOMAIN_SIZE];
+    size_t n, cap;
+};
+
+static struct dlist pend, ppend;        /* to kick, to probe */
+static void (*waiting_fn)(const char *domain, long nwaiting, void *arg);
+static void *waiting_arg;
 
 static struct {                 /* the queue listing */
     struct proc proc;
@@ -213,6 +61,12 @@ static struct {                 /* the queue listing */
     size_t ndomains;
     qid_t *found;
     size_t nfound, capfound;
+    char (*probes)[ROUTE_DOMAIN_SIZE];      /* this run's probes, sorted */
+    size_t nprobes;
+    long *nwait;                /* per probe: messages waiting */
+    uint32_t *mark, seq;        /* per probe: last line that named it */
+    size_t *touched, ntouched;  /* probes named by this line */
+    uint64_t last_ms;           /* the last listing's duration */
 } ls;
 
 static qid_t *queue;            /* [qhead, qlen) still to kick, sorted */
@@ -235,6 +89,8 @@ static int by_string(const void *a, const void *b)
 /* In this run's domains: exactly, or below one of its ".domain" entries. */
 static bool wanted(const char *domain)
 {
+    if (ls.ndomains == 0)
+        return false;           /* a listing for probes alone */
     if (bsearch(domain, ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string))
         return true;
     for (const char *dot = strchr(domain, '.'); dot; dot = strchr(dot + 1, '.'))
@@ -243,13 +99,42 @@ static bool wanted(const char *domain)
     return false;
 }
 
+/* Marks the probe named d (exactly) as named by this line. */
+static void probe_mark(const char *d)
+{
+    char (*p)[ROUTE_DOMAIN_SIZE] = bsearch(d, ls.probes, ls.nprobes, sizeof(ls.probes[0]), by_string);
+    size_t i;
+
+    if (p == NULL)
+        return;
+    i = (size_t)(p - ls.probes);
+    if (ls.mark[i] != ls.seq) {
+        ls.mark[i] = ls.seq;
+        ls.touched[ls.ntouched++] = i;
+    }
+}
+
 static void on_rcpt(const char *address, size_t len, void *arg)
 {
     char domain[DOMAIN_MAXLEN + 1];
 
     (void)arg;
-    if (!ls.match && postqueue_rcpt_domain(address, len, domain, sizeof(domain)) == 0)
+    if (postqueue_rcpt_domain(address, len, domain, sizeof(domain)) < 0)
+        return;
+    if (!ls.match)
         ls.match = wanted(domain);
+    if (ls.nprobes > 0) {
+        probe_mark(domain);
+        for (const char *dot = strchr(domain, '.'); dot; dot = strchr(dot + 1, '.'))
+            probe_mark(dot);
+    }
+}
+
+/* Mail in these queues is routed now or at its next retry; "hold" is not. */
+static bool waits(const char *queue_name)
+{
+    return strcmp(queue_name, "deferred") == 0 || strcmp(queue_name, "active") == 0
+           || strcmp(queue_name, "incoming") == 0;
 }
 
 static void on_line(const struct postqueue_msg *m, int ok, void *arg)
@@ -258,6 +143,11 @@ static void on_line(const struct postqueue_msg *m, int ok, void *arg)
 
     (void)arg;
     ls.match = false;           /* for the next line */
+    for (size_t t = 0; ok && t < ls.ntouched && waits(m->queue_name); t++)
+        ls.nwait[ls.touched[t]]++;
+    ls.ntouched = 0;
+    if (++ls.seq == 0)
+        ls.seq = 1;             /* 0 is "never named" */
     if (!ok || !match || strcmp(m->queue_name, "deferred") != 0)
         return;
     if (ls.nfound == ls.capfound) {
@@ -313,6 +203,57 @@ static void enqueue_found(void)
     }
 }
 
+static void free_probes(void)
+{
+    free(ls.probes);
+    free(ls.nwait);
+    free(ls.mark);
+    free(ls.touched);
+    ls.probes = NULL;
+    ls.nwait = NULL;
+    ls.mark = NULL;
+    ls.touched = NULL;
+    ls.nprobes = ls.ntouched = 0;
+}
+
+/* One answer per probe of this run; complete: the whole queue was read. */
+static void answer_probes(bool complete)
+{
+    char (*probes)[ROUTE_DOMAIN_SIZE] = ls.probes;
+    long *nwait = ls.nwait;
+    size_t n = ls.nprobes;
+
+    ls.probes = NULL;           /* the listener may probe again */
+    ls.nwait = NULL;
+    free_probes();
+    for (size_t i = 0; i < n; i++) {
+        k.stats.probed++;
+        if (waiting_fn)
+            waiting_fn(probes[i], nwait[i] > 0 || complete ? nwait[i] : -1, waiting_arg);
+    }
+    free(probes);
+    free(nwait);
+}
+
+/* This run's probes from the pending ones; false when out of memory. */
+static bool take_probes(void)
+{
+    size_t n = ppend.n;
+
+    ls.probes = ppend.v;
+    ls.nprobes = n;
+    ppend.v = NULL;
+    ppend.n = ppend.cap = 0;
+    if (n > 0)
+        qsort(ls.probes, n, sizeof(ls.probes[0]), by_string);
+    ls.nwait = calloc(n ? n : 1, sizeof(*ls.nwait));
+    ls.mark = calloc(n ? n : 1, sizeof(*ls.mark));
+    ls.touched = calloc(n ? n : 1, sizeof(*ls.touched));
+    ls.seq = 1;
+    ls.ntouched = 0;
+    return ls.nwait && ls.mark && ls.touched;
+}
+
 static void list_exit(struct proc *p, int status)
 {
     char why[300], names[200] = "";
@@ -336,10 +277,13 @@ static void list_exit(struct proc *p, int status)
     if (ls.rd.malformed)
         msg_warn(MOD, "postqueue -j: %zu malformed line%s skipped (first: %s)", ls.rd.malformed,
                  ls.rd.malformed == 1 ? "" : "s", ls.rd.first_error);
-    msg_info(MOD, "%zu deferred message%s for %s among %zu queued (listed in %llu ms)",
-             ls.nfound, ls.nfound == 1 ? "" : "s", names, ls.rd.messages,
-             (unsigned long long)(clock_mono_ms() - ls.t0));
+    if (ls.ndomains > 0)        /* a listing for probes alone: routes logs the answers */
+        msg_info(MOD, "%zu deferred message%s for %s among %zu queued (listed in %llu ms)",
+                 ls.nfound, ls.nfound == 1 ? "" : "s", names, ls.rd.messages,
+                 (unsigned long long)(clock_mono_ms() - ls.t0));
     enqueue_found();
+    ls.last_ms = clock_mono_ms() - ls.t0;
+    answer_probes(status == 0 && !ls.rd.full);
     postqueue_reader_free(&ls.rd);
     free(ls.domains);
     ls.domains = NULL;
@@ -353,21 +297,38 @@ static void start_listing(void)
 {
     const char *const argv[] = {k.postqueue, "-c", k.config_dir, "-j", NULL};
 
-    if (ls.running || npend == 0)
+    uint64_t now = clock_mono_ms(), gap = ls.last_ms * KICK_LIST_GAP_FACTOR;
+
+    if (ls.running || (pend.n == 0 && ppend.n == 0))
         return;
+    if (gap > KICK_LIST_GAP_MAX_MS)
+        gap = KICK_LIST_GAP_MAX_MS;
+    if (ls.t0 != 0 && now < ls.t0 + gap) {    /* bounded: see kick.h */
+        struct timeval tv = {(time_t)((ls.t0 + gap - now) / 1000),
+                             (suseconds_t)((ls.t0 + gap - now) % 1000) * 1000};
+        if (!evtimer_pending(now_ev, NULL))
+            evtimer_add(now_ev, &tv);
+        return;
+    }
     free(ls.domains);
-    ls.domains = pend;          /* the pending domains become this run's */
-    ls.ndomains = npend;
-    pend = NULL;
-    npend = cappend = 0;
-    qsort(ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string);
+    ls.domains = pend.v;        /* the pending domains become this run's */
+    ls.ndomains = pend.n;
+    pend.v = NULL;
+    pend.n = pend.cap = 0;
+    if (ls.ndomains > 0)
+        qsort(ls.domains, ls.ndomains, sizeof(ls.domains[0]), by_string);
+    if (!take_probes()) {
+        msg_warn(MOD, "out of memory: %zu probes unanswered by the queue", ls.nprobes);
+        answer_probes(false);
+    }
     postqueue_reader_init(&ls.rd, KICK_MAX_LINE, KICK_MAX_OUTPUT, KICK_MAX_MESSAGES, on_line,
                           on_rcpt, NULL);
     ls.match = false;
     ls.nfound = 0;
     ls.t0 = clock_mono_ms();
-    if (proc_start(&ls.proc, argv, KICK_LIST_TIMEOUT_MS, list_out, list_exit) < 0) {
+    if (proc_start(k.base, &ls.proc, argv, KICK_LIST_TIMEOUT_MS, list_out, list_exit) < 0) {
         ls.ndomains = 0;        /* their mail waits for its retry */
+        answer_probes(false);
         return;
     }
     ls.running = true;
@@ -435,7 +396,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
             continue;
         const char *const argv[] = {k.postqueue, "-c", k.config_dir, "-i", queue[qhead++], NULL};
         credit -= 1000;
-        if (proc_start(&flushers[i], argv, KICK_FLUSH_TIMEOUT_MS, NULL, flush_exit) < 0) {
+        if (proc_start(k.base, &flushers[i], argv, KICK_FLUSH_TIMEOUT_MS, NULL, flush_exit) < 0) {
             k.stats.failed++;
             batch_failed++;
         }
@@ -458,7 +419,7 @@ static void check_idle(void)
 
 int kick_idle(void)
 {
-    return npend == 0 && !ls.running && qhead == qlen && !flushers_busy();
+    return pend.n == 0 && ppend.n == 0 && !ls.running && qhead == qlen && !flushers_busy();
 }
 
 void kick_on_idle(void (*fn)(void *arg), void *arg)
@@ -472,12 +433,19 @@ const struct kick_stats *kick_stats(void)
     return &k.stats;
 }
 
-int kick_domains(const char *const *domains, size_t n)
+void kick_on_waiting(void (*fn)(const char *domain, long nwaiting, void *arg), void *arg)
+{
+    waiting_fn = fn;
+    waiting_arg = arg;
+}
+
+/* Adds domains to l, normalised and each once; 0, or -1 after a warning. */
+static int dlist_add(struct dlist *l, const char *const *domains, size_t n, const char *what)
 {
     int rc = 0;
 
     if (k.base == NULL) {
-        msg_warn(MOD, "kick_domains before kick_init");
+        msg_warn(MOD, "%s before kick_init", what);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -486,31 +454,42 @@ int kick_domains(const char *const *domains, size_t n)
 
         if (domain_normalize(domains[i] + dot, strlen(domains[i] + dot), d + dot,
                              sizeof(d) - dot) < 0 || strlen(d) >= ROUTE_DOMAIN_SIZE) {
-            msg_warn(MOD, "not a domain: \"%.80s\"; not kicked", domains[i]);
+            msg_warn(MOD, "not a domain: \"%.80s\"; not %s", domains[i],
+                     l == &pend ? "kicked" : "probed");
             rc = -1;
             continue;
         }
-        for (j = 0; j < npend && strcmp(pend[j], d) != 0; j++)
+        for (j = 0; j < l->n && strcmp(l->v[j], d) != 0; j++)
             continue;           /* given twice before the listing: once */
-        if (j < npend)
+        if (j < l->n)
             continue;
-        if (npend == cappend) {
-            size_t cap = cappend ? cappend * 2 : 16;
-            void *grown = cap <= KICK_MAX_DOMAINS ? realloc(pend, cap * sizeof(*pend)) : NULL;
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? l->cap * 2 : 16;
+            void *grown = cap <= KICK_MAX_DOMAINS ? realloc(l->v, cap * sizeof(*l->v)) : NULL;
             if (grown == NULL) {
-                msg_warn(MOD, "%zu domains wait to be kicked (or out of memory); %s not kicked",
-                         npend, d);
+                msg_warn(MOD, "%zu domains wait for the queue listing (or out of memory); %s not %s",
+                         l->n, d, l == &pend ? "kicked" : "probed");
                 rc = -1;
                 continue;
             }
-            pend = grown;
-            cappend = cap;
+            l->v = grown;
+            l->cap = cap;
         }
-        memcpy(pend[npend++], d, ROUTE_DOMAIN_SIZE);
+        memcpy(l->v[l->n++], d, ROUTE_DOMAIN_SIZE);
     }
-    if (npend > 0 && !ls.running)       /* else the listing's end starts the next */
-        event_active(now_ev, EV_TIMEOUT, 0);
+    if (l->n > 0 && !ls.running && !evtimer_pending(now_ev, NULL))
+        event_active(now_ev, EV_TIMEOUT, 0);    /* else the listing's end or the gap starts it */
     return rc;
+}
+
+int kick_domains(const char *const *domains, size_t n)
+{
+    return dlist_add(&pend, domains, n, "kick_domains");
+}
+
+int kick_probe(const char *const *domains, size_t n)
+{
+    return dlist_add(&ppend, domains, n, "kick_probe");
 }
 
 int kick_init(struct event_base *base, const struct cfg_postfix *pf)
@@ -552,15 +531,20 @@ void kick_free(void)
     free(ls.domains);
     free(ls.found);
     free(queue);
-    free(pend);
+    free(pend.v);
+    free(ppend.v);
+    free_probes();
     free(k.postqueue);
     free(k.config_dir);
     memset(&ls, 0, sizeof(ls));
     memset(&k, 0, sizeof(k));
     now_ev = tick = NULL;
     queue = NULL;
-    pend = NULL;
-    qhead = qlen = npend = cappend = batch_t0 = batch_ok = batch_failed = 0;
+    memset(&pend, 0, sizeof(pend));
+    memset(&ppend, 0, sizeof(ppend));
+    waiting_fn = NULL;
+    waiting_arg = NULL;
+    qhead = qlen = batch_t0 = batch_ok = batch_failed = 0;
 }
 
 static int module_start(struct daemon *d)

@@ -32,6 +32,17 @@
  * Failures (postqueue missing, Postfix down, a refused id) are logged, not
  * retried: a kick only hastens what Postfix does anyway.
  *
+ * Probes: kick_probe() asks whether mail waits in Postfix's queue for a
+ * domain (a message in "deferred", "active" or "incoming" with a recipient
+ * there).  Probes ride the same listing as kicks: one postqueue -j answers
+ * every domain given before it starts.  The route publisher reloads Postfix
+ * only for a new route with mail waiting (routes.h).
+ *
+ * Bounded: one listing at a time, and the next starts no sooner than
+ * KICK_LIST_GAP_FACTOR times the last one's duration after it (at most
+ * KICK_LIST_GAP_MAX_MS), so a long queue listed under churn costs at most
+ * about a tenth of a core; domains given meanwhile share the next listing.
+ *
  * Runs on the event_base given to kick_init(), main thread only.
  * Ownership: kick copies the domains and the configuration it keeps.
  */
@@ -50,6 +61,8 @@
 #define KICK_MAX_DOMAINS 8192           /* waiting for the next listing */
 #define KICK_LIST_TIMEOUT_MS 120000     /* postqueue -j is killed after this */
 #define KICK_FLUSH_TIMEOUT_MS 30000     /* postqueue -i is killed after this */
+#define KICK_LIST_GAP_FACTOR 10         /* listings take at most 1/10 of the time */
+#define KICK_LIST_GAP_MAX_MS 5000
 
 struct kick_stats {
     uint64_t runs;              /* postqueue -j runs */
@@ -58,6 +71,7 @@ struct kick_stats {
     uint64_t matched;           /* deferred messages found for kicked domains */
     uint64_t kicked;            /* postqueue -i that succeeded */
     uint64_t failed;            /* postqueue -i that failed */
+    uint64_t probed;            /* domains answered by kick_probe */
 };
 
 /* The module: start is kick_init() on d->base, reload takes the new
@@ -78,6 +92,19 @@ void kick_free(void);
  * many wait already (the others are taken).
  */
 int kick_domains(const char *const *domains, size_t n);
+
+/*
+ * Asks, with the next listing, whether mail waits for each of domains[0..n)
+ * (same forms as kick_domains).  The answer comes on the loop, one call of
+ * the kick_on_waiting() listener per domain: nwaiting messages (deferred,
+ * active or incoming) with a recipient there, or -1 when the queue could
+ * not be listed in full (postqueue failed or a limit was hit) and none was
+ * found.  Returns 0, or -1 as kick_domains (no answer for refused domains).
+ */
+int kick_probe(const char *const *domains, size_t n);
+
+/* The probes' listener (one; NULL removes it).  domain is normalised. */
+void kick_on_waiting(void (*fn)(const char *domain, long nwaiting, void *arg), void *arg);
 
 /* Called when kick has nothing left to do (for tools and tests). */
 void kick_on_idle(void (*fn)(void *arg), void *arg);

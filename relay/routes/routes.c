@@ -3,12 +3,8 @@
  * routes - the route publisher; see routes.h for what happens when.
  *
  * State, all file-static: the wanted routes and the published ones (both
- * sorted by domain), timers (debounce, retry, reload), two lists of domains
- * waiting for a reload: those whose reload is not sent yet ("waiting") and
- * those riding the reload in flight ("riding"; a reload can only cover a
- * table renamed before it started, hence two lists), and two queues of
- * domains to kick at a time: "soon" after a reload, "settle" after Postfix's
- * own table check.  Each queue has one fixed delay, so first in is first due.
+ * sorted by domain), the coalescing and retry timers.  What follows a
+ * publication (reload or not, kick, live) is routes_reload.c.
  */
 #include "config.h"
 
@@ -21,30 +17,14 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "kick.h"
 #include "metrics.h"
 #include "msg.h"
 #include "netaddr.h"
-#include "privsep.h"
 #include "routes.h"
+#include "routes_reload.h"
 #include "routetable.h"
 
 #define MOD "routes"
-
-struct domains {
-    char (*v)[ROUTE_DOMAIN_SIZE];
-    size_t n, cap;
-};
-
-struct later {                  /* domains to kick, in due order */
-    struct {
-        char domain[ROUTE_DOMAIN_SIZE];
-        uint64_t due_ms;
-    } *v;
-    size_t head, n, cap;
-    uint64_t delay_ms;
-    struct event *timer;
-};
 
 static struct {
     struct event_base *base;
@@ -52,180 +32,17 @@ static struct {
     char *config_dir;
     struct route *want, *have;
     size_t nwant, capwant, nhave;
-    struct event *debounce, *retry, *reload_timer;
-    uint64_t first_change_ms, retry_ms, last_reload_ms;
+    struct event *debounce, *retry;
+    uint64_t first_change_ms, retry_ms;
     uint64_t wait_ms;           /* the coalescing wait now: floor..ceiling */
     uint64_t last_publish_ms;
-    bool dirty, reload_inflight;
-    struct domains waiting, riding;
-    struct later soon, settle;
+    bool dirty;
 } r;
 
 static void timer_in(struct event *ev, uint64_t ms)
 {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(ev, &tv);
-}
-
-static void domains_add(struct domains *l, const char *d)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        void *grown = realloc(l->v, cap * sizeof(l->v[0]));
-        if (grown == NULL) {
-            msg_warn(MOD, "out of memory: deferred mail for %s is not kicked", d);
-            return;
-        }
-        l->v = grown;
-        l->cap = cap;
-    }
-    snprintf(l->v[l->n++], ROUTE_DOMAIN_SIZE, "%s", d);
-}
-
-static void later_arm(struct later *q)
-{
-    uint64_t now = clock_mono_ms(), due;
-
-    if (q->head == q->n)
-        return;
-    due = q->v[q->head].due_ms;
-    timer_in(q->timer, due > now ? due - now : 0);
-}
-
-/* Kicks the domains of l after q's delay, and empties l. */
-static void kick_later(struct domains *l, struct later *q)
-{
-    uint64_t due = clock_mono_ms() + q->delay_ms;
-
-    for (size_t i = 0; i < l->n; i++) {
-        if (q->n == q->cap && q->head > 0) {
-            memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof(*q->v));
-            q->n -= q->head;
-            q->head = 0;
-        }
-        if (q->n == q->cap) {
-            size_t cap = q->cap ? q->cap * 2 : 16;
-            void *grown = cap <= 2 * ROUTETABLE_MAX_ROUTES ? realloc(q->v, cap * sizeof(*q->v)) : NULL;
-            if (grown == NULL) {
-                msg_warn(MOD, "out of memory: deferred mail for %s is not kicked", l->v[i]);
-                continue;
-            }
-            q->v = grown;
-            q->cap = cap;
-        }
-        memcpy(q->v[q->n].domain, l->v[i], ROUTE_DOMAIN_SIZE);
-        q->v[q->n++].due_ms = due;
-    }
-    l->n = 0;
-    if (!evtimer_pending(q->timer, NULL))
-        later_arm(q);
-}
-
-static void on_later(evutil_socket_t fd, short what, void *arg)
-{
-    struct later *q = arg;
-    uint64_t now = clock_mono_ms();
-    const char *names[64];
-    size_t n = 0;
-
-    (void)fd;
-    (void)what;
-    while (q->head < q->n && q->v[q->head].due_ms <= now + 5) {
-        names[n++] = q->v[q->head++].domain;
-        if (n == sizeof(names) / sizeof(names[0]) || q->head == q->n
-            || q->v[q->head].due_ms > now + 5) {
-            (void)kick_domains(names, n);       /* copies the names */
-            n = 0;
-        }
-    }
-    if (q->head == q->n)
-        q->head = q->n = 0;
-    later_arm(q);
-}
-
-/* ---------------------------------------------------------------- reload */
-
-static void schedule_reload(void);
-
-static void (*live_fn)(const char *domain, void *arg);
-static void *live_arg;
-
-void routes_on_live(void (*fn)(const char *domain, void *arg), void *arg)
-{
-    live_fn = fn;
-    live_arg = arg;
-}
-
-static void announce_live(const struct domains *l)
-{
-    for (size_t i = 0; live_fn && i < l->n; i++)
-        live_fn(l->v[i], live_arg);
-}
-
-static void on_reloaded(int status, const char *text, void *arg)
-{
-    (void)arg;
-    metrics_inc(MET_POSTFIX_RELOADS, status != 0);
-    r.reload_inflight = false;
-    r.last_reload_ms = clock_mono_ms();
-    announce_live(&r.riding);       /* a failed reload: as live as it gets */
-    if (status == 0) {
-        msg_debug(MOD, "postfix reload done; kicking %zu domain(s)", r.riding.n);
-        kick_later(&r.riding, &r.soon);
-    } else {
-        msg_warn(MOD, "postfix reload failed: %s; Postfix sees the new routes within about 10 s",
-                 text);
-        kick_later(&r.riding, &r.settle);
-    }
-    if (r.waiting.n > 0)
-        schedule_reload();
-}
-
-static void send_reload(void)
-{
-    char err[256];
-
-    if (privsep_request(PRIVSEP_RELOAD, on_reloaded, NULL, err, sizeof(err)) < 0) {
-        static struct msg_limiter lim;
-        msg_limited(&lim, 600000, MOD, "no postfix reload (%s); Postfix sees the new routes "
-                    "within about 10 s", err);
-        announce_live(&r.waiting);
-        kick_later(&r.waiting, &r.settle);
-        return;
-    }
-    r.reload_inflight = true;
-    for (size_t i = 0; i < r.waiting.n; i++)
-        domains_add(&r.riding, r.waiting.v[i]);
-    r.waiting.n = 0;
-}
-
-static void on_reload_timer(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    (void)arg;
-    schedule_reload();
-}
-
-/* At most one reload per reload_interval, none in flight twice. */
-static void schedule_reload(void)
-{
-    uint64_t now = clock_mono_ms(), wait = 0;
-
-    if (r.reload_inflight || evtimer_pending(r.reload_timer, NULL))
-        return;                 /* the waiting domains ride the next one */
-    if (r.last_reload_ms != 0 && now - r.last_reload_ms < r.rt.reload_interval_ms)
-        wait = r.last_reload_ms + r.rt.reload_interval_ms - now;
-    if (wait > ROUTES_SETTLE_MS) {
-        msg_debug(MOD, "next reload in %llu ms: Postfix's own check is sooner; no reload",
-                  (unsigned long long)wait);
-        announce_live(&r.waiting);
-        kick_later(&r.waiting, &r.settle);
-    } else if (wait > 0) {
-        timer_in(r.reload_timer, wait);
-    } else {
-        send_reload();
-    }
 }
 
 /* ---------------------------------------------------------------- publish */
@@ -240,30 +57,50 @@ static struct route *find(struct route *v, size_t n, const char *domain)
     return n > 0 ? bsearch(domain, v, n, sizeof(*v), by_key) : NULL;
 }
 
-/* Logs each change from have to want and sorts the changed domains into
- * urgent (a detour added or changed) and calm (a detour removed). */
-static void diff(struct domains *urgent, struct domains *calm)
+/* One change: logged, and when act given to routes_reload (after have is
+ * the new table, so that routes_published() answers for it). */
+struct change {
+    char domain[ROUTE_DOMAIN_SIZE], old[ROUTE_NEXTHOP_SIZE], now[ROUTE_NEXTHOP_SIZE];
+};
+
+/* Logs each change from have to want; *out (malloc'ed, caller frees) gets
+ * them.  Returns how many. */
+static size_t diff(struct change **out)
 {
-    size_t i = 0, j = 0;
+    size_t i = 0, j = 0, n = 0, cap = 0;
+    struct change *v = NULL;
 
     while (i < r.nhave || j < r.nwant) {
         int c = i == r.nhave ? 1 : j == r.nwant ? -1 : strcmp(r.have[i].domain, r.want[j].domain);
-        if (c < 0) {
-            msg_info(MOD, "route for %s: direct (was %s)", r.have[i].domain, r.have[i].nexthop);
-            domains_add(calm, r.have[i++].domain);
-        } else if (c > 0) {
-            msg_info(MOD, "route for %s: %s (was direct)", r.want[j].domain, r.want[j].nexthop);
-            domains_add(urgent, r.want[j++].domain);
-        } else {
-            if (strcmp(r.have[i].nexthop, r.want[j].nexthop) != 0) {
-                msg_info(MOD, "route for %s: %s (was %s)", r.want[j].domain, r.want[j].nexthop,
-                         r.have[i].nexthop);
-                domains_add(urgent, r.want[j].domain);
+        const struct route *was = c <= 0 ? &r.have[i] : NULL, *is = c >= 0 ? &r.want[j] : NULL;
+        i += c <= 0;
+        j += c >= 0;
+        if (was && is && strcmp(was->nexthop, is->nexthop) == 0)
+            continue;
+        msg_info(MOD, "route for %s: %s (was %s)", is ? is->domain : was->domain,
+                 is ? is->nexthop : "direct", was ? was->nexthop : "direct");
+        if (n == cap) {
+            struct change *grown = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+            if (grown == NULL) {
+                msg_warn(MOD, "out of memory: Postfix sees the changes by its own table check");
+                break;
             }
-            i++;
-            j++;
+            v = grown;
         }
+        snprintf(v[n].domain, sizeof(v[n].domain), "%s", is ? is->domain : was->domain);
+        snprintf(v[n].old, sizeof(v[n].old), "%s", was ? was->nexthop : "");
+        snprintf(v[n].now, sizeof(v[n].now), "%s", is ? is->nexthop : "");
+        n++;
     }
+    *out = v;
+    return n;
+}
+
+const char *routes_published(const char *domain)
+{
+    struct route *cur = find(r.have, r.nhave, domain);
+
+    return cur ? cur->nexthop : NULL;
 }
 
 /* Coalescing adapts to the rate of change: a change after a quiet spell is
@@ -289,7 +126,8 @@ static void coalesce_after_publish(uint64_t now, uint64_t first_change)
 
 static int publish(bool act)
 {
-    struct domains urgent = {0}, calm = {0};
+    struct change *changes = NULL;
+    size_t nchanges;
     struct route *copy;
     char err[768];
     int flags = 0;
@@ -316,7 +154,7 @@ static int publish(bool act)
     if (!(flags & ROUTETABLE_UNCHANGED))
         msg_info(MOD, "published %zu route%s to %s:%s", r.nwant, r.nwant == 1 ? "" : "s",
                  r.rt.table_type, r.rt.table);
-    diff(&urgent, &calm);
+    nchanges = diff(&changes);
     if ((copy = malloc((r.nwant ? r.nwant : 1) * sizeof(*copy))) != NULL) {
         if (r.nwant > 0)
             memcpy(copy, r.want, r.nwant * sizeof(*copy));
@@ -324,19 +162,12 @@ static int publish(bool act)
         r.have = copy;
         r.nhave = r.nwant;
     }
-    if (act) {
-        if (urgent.n > 0 && r.rt.reload == RELOAD_AUTO) {
-            for (size_t i = 0; i < urgent.n; i++)
-                domains_add(&r.waiting, urgent.v[i]);
-            schedule_reload();
-        } else {
-            announce_live(&urgent);
-            kick_later(&urgent, &r.settle);
-        }
-        kick_later(&calm, &r.settle);
-    }
-    free(urgent.v);
-    free(calm.v);
+    for (size_t i = 0; act && i < nchanges; i++)
+        routes_reload_change(changes[i].domain, changes[i].old[0] ? changes[i].old : NULL,
+                             changes[i].now[0] ? changes[i].now : NULL);
+    if (act)
+        routes_reload_commit();
+    free(changes);
     return 0;
 }
 
@@ -513,14 +344,8 @@ int routes_init(struct event_base *base, const struct cfg *cfg)
     r.base = base;
     r.debounce = evtimer_new(base, on_publish_timer, NULL);
     r.retry = evtimer_new(base, on_publish_timer, NULL);
-    r.reload_timer = evtimer_new(base, on_reload_timer, NULL);
-    r.soon.timer = evtimer_new(base, on_later, &r.soon);
-    r.settle.timer = evtimer_new(base, on_later, &r.settle);
-    r.soon.delay_ms = ROUTES_KICK_AFTER_RELOAD_MS;
-    r.settle.delay_ms = ROUTES_SETTLE_MS;
-    if (r.debounce == NULL || r.retry == NULL || r.reload_timer == NULL || r.soon.timer == NULL
-        || r.settle.timer == NULL) {
-        msg_warn(MOD, "cannot create timers");
+    if (r.debounce == NULL || r.retry == NULL || routes_reload_init(base, cfg) < 0) {
+        msg_warn(MOD, "cannot create timers (or out of memory)");
         return -1;
     }
     if (load_table()) {
@@ -539,23 +364,13 @@ void routes_free(void)
                  r.nwant == 1 ? "" : "s");
         (void)publish(false);
     }
-    privsep_cancel(on_reloaded, NULL);
+    routes_reload_free();
     if (r.debounce)
         event_free(r.debounce);
     if (r.retry)
         event_free(r.retry);
-    if (r.reload_timer)
-        event_free(r.reload_timer);
-    for (int i = 0; i < 2; i++) {
-        struct later *q = i ? &r.settle : &r.soon;
-        if (q->timer)
-            event_free(q->timer);
-        free(q->v);
-    }
     free(r.want);
     free(r.have);
-    free(r.waiting.v);
-    free(r.riding.v);
     free_cfg();
     memset(&r, 0, sizeof(r));
 }
@@ -575,7 +390,7 @@ static void module_reload(struct daemon *d, const struct cfg *old)
                  r.rt.table);
         return;
     }
-    if (copy_cfg(d->cfg) < 0) {
+    if (copy_cfg(d->cfg) < 0 || routes_reload_configure(d->cfg) < 0) {
         msg_warn(MOD, "out of memory while reloading");
         return;
     }

@@ -17,21 +17,20 @@
  *      old table stays on failure; it retries with a doubling delay from
  *      ROUTES_RETRY_MIN_MS to ROUTES_RETRY_MAX_MS and logs each failure)
  *   3. compares what was published before and now, logs each change, and
- *      decides how Postfix learns of it:
- *        - a detour added or changed is URGENT: mail for that domain fails
- *          now, and each message sent the old way costs connect timeouts
- *          and then minutes of backoff.  With routes.reload = "auto" it
- *          asks privsep for a `postfix reload`, at most one per
- *          routes.reload_interval; changes that come while a reload waits
- *          or runs share the next one.  Should the next allowed reload be
- *          further away than Postfix's own table check (ROUTES_SETTLE_MS),
- *          there is no reload: Postfix sees the table first.
- *        - a detour removed is not urgent: the relay path keeps working
- *          until Postfix's own check (about 10 s) sees the new table.
+ *      decides how Postfix learns of it (routes_reload.h): with
+ *      routes.reload = "auto" a `postfix reload` (through privsep, at most
+ *      one per routes.reload_interval) only for a detour added or changed
+ *      for which mail waits in Postfix's queue (one postqueue -j, shared
+ *      with the kick, answers a batch), or one changed away from a relay
+ *      that is down.  Every other change (a detour with no mail waiting, a
+ *      removal) is left to Postfix's own table check (about 10 s): no
+ *      reload costs Postfix a second of throughput for mail that is not
+ *      there.  One log line per decision says why.
  *   4. asks kick to reschedule the deferred mail of every changed domain:
  *      ROUTES_KICK_AFTER_RELOAD_MS after its reload completed, or
  *      ROUTES_SETTLE_MS after publication when there was none (reload
- *      "never", no privileged helper, a failed reload, a removal).
+ *      "never", no privileged helper, a failed reload, a removal, a detour
+ *      with no mail waiting, which is also announced live only then).
  *
  * Why kick only then: Postfix's resolver client (in the queue manager)
  * remembers its last answer, and a table change does not clear it; the
@@ -88,8 +87,9 @@ const char *routes_get(const char *domain);
 size_t routes_count(void);
 
 /* fn(domain) is called once a newly added or changed detour is in force in
- * Postfix: published, and reloaded when routes.reload is "auto" (or
- * published, when no reload is possible).  The engine answers the milter
+ * Postfix: published, and reloaded when it had mail waiting; ROUTES_SETTLE_MS
+ * after the queue's answer when it had none; published, when no reload is
+ * possible (routes.reload "never", no helper).  The engine answers the milter
  * only then, so a message accepted for a new detour is never routed the old
  * way.  One listener; NULL removes it. */
 void routes_on_live(void (*fn)(const char *domain, void *arg), void *arg);

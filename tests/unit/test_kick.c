@@ -7,8 +7,9 @@
  *
  * What is kicked (deferred messages with a recipient in a given domain,
  * exactly or below a ".domain"), coalescing (domains given together, or
- * while a listing runs, share one listing), the rate limit, and failures
- * (a missing postqueue, a failing listing, a refused id, bad domains).
+ * while a listing runs, share one listing), the rate limit, failures
+ * (a missing postqueue, a failing listing, a refused id, bad domains), and
+ * probes (how much mail waits per domain; they share the kicks' listing).
  */
 #include "config.h"
 
@@ -294,6 +295,45 @@ START_TEST(missing_postqueue_and_bad_domains)
 }
 END_TEST
 
+static char answers[1024];
+
+static void on_waiting(const char *domain, long n, void *arg)
+{
+    size_t used = strlen(answers);
+
+    (void)arg;
+    snprintf(answers + used, sizeof(answers) - used, "%s=%ld ", domain, n);
+}
+
+START_TEST(probes_count_the_mail_waiting_and_share_the_listing)
+{
+    const char *p[] = {"Blocked.test", ".wild.test", "open.test", "none.test", "fail.test"};
+    const char *k[] = {"open.test"};
+
+    answers[0] = 0;
+    start();
+    kick_on_waiting(on_waiting, NULL);
+    ck_assert_int_eq(kick_probe(p, 5), 0);
+    ck_assert_int_eq(kick_domains(k, 1), 0);
+    ck_assert_str_eq(answers, "");              /* never inside the call */
+    run_loop(10000);
+    ck_assert_int_eq(idle, 1);
+    /* blocked.test: B2, A1, G7 deferred and C3 active; below .wild.test:
+     * D4 (not E5, wild.test itself); answers in sorted order.  One listing
+     * for the probes and the kick of open.test. */
+    ck_assert_str_eq(answers, ".wild.test=1 blocked.test=4 fail.test=1 none.test=0 open.test=2 ");
+    ck_assert_uint_eq(kick_stats()->runs, 1);
+    ck_assert_uint_eq(kick_stats()->probed, 5);
+    ck_assert_str_eq(calls_sorted(), "-i A1\n-i F6\n-j \n");
+    /* A listing that fails: unknown (-1), never "none waiting". */
+    answers[0] = 0;
+    put("listfail", "");
+    ck_assert_int_eq(kick_probe(p + 3, 1), 0);
+    run_loop(10000);
+    ck_assert_str_eq(answers, "none.test=-1 ");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
     Suite *s = suite_create("kick");
@@ -308,6 +348,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, a_refused_id_is_counted_and_the_rest_kicked);
     tcase_add_test(tc, a_failing_listing_kicks_nothing);
     tcase_add_test(tc, missing_postqueue_and_bad_domains);
+    tcase_add_test(tc, probes_count_the_mail_waiting_and_share_the_listing);
     suite_add_tcase(s, tc);
     return s;
 }

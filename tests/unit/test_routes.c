@@ -3,14 +3,21 @@
  * Unit tests for relay/routes/routes, the route publisher, with the real
  * postmap(1) and the system's Postfix configuration (/etc/postfix); the
  * table lives in a temporary directory.  SKIP_CASE when postmap is missing.
- * No helper runs (privsep is never opened), so with reload "auto" the
- * reload cannot be asked for: routes then behaves as without a reload.
+ * Most cases run no helper (privsep is never opened), so with reload
+ * "auto" the reload cannot be asked for: routes then behaves as without a
+ * reload.  The reload decision's cases run kick with a fake postqueue (as
+ * tests/unit/test_kick.c: queue.json is its listing, "pqcalls" its calls)
+ * and, as root, the real helper with a fake postfix ("pfcalls").
  *
  * The wanted set (normalised names, replace, remove, refused input), the
  * start (the table in force is taken; a missing database is published at
  * once), the debounce and its ceiling, when a new detour counts as live,
  * a failing postmap (the table in force stays; retried after a reload of
- * the settings), and the stop publishing what is pending.
+ * the settings), the stop publishing what is pending; and the reload
+ * decision: a detour with mail waiting (deferred or active) is reloaded and
+ * kicked after it, one with none waiting is not reloaded and is live and
+ * kicked after the settle time, a removal is not reloaded, a queue that
+ * cannot be listed is reloaded.
  */
 #include "config.h"
 
@@ -27,8 +34,10 @@
 #include "check_loop.h"
 #include "check_main.h"
 #include "clock.h"
+#include "kick.h"
 #include "metrics.h"
 #include "msg.h"
+#include "privsep.h"
 #include "routes.h"
 #include "routetable.h"
 
@@ -42,13 +51,17 @@ static int warnings;
 static char live[32][ROUTE_DOMAIN_SIZE];
 static int nlive;
 static uint64_t first_live_ms;
+static char infos[16384];       /* the info lines, one a line */
 
 static void capture(int pri, const char *module, const char *text)
 {
+    size_t n = strlen(infos);
+
     (void)module;
-    (void)text;
     if (pri == LOG_WARNING)
         warnings++;
+    if (pri == LOG_INFO && n + strlen(text) + 2 < sizeof(infos))
+        snprintf(infos + n, sizeof(infos) - n, "%s\n", text);
 }
 
 static void setup(void)
@@ -69,6 +82,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(base = event_base_new());
     warnings = nlive = 0;
     first_live_ms = 0;
+    infos[0] = 0;
     msg_set_capture(capture);
 }
 
@@ -78,6 +92,8 @@ static void teardown(void)
 
     routes_on_live(NULL, NULL);
     routes_free();
+    kick_free();
+    privsep_stop();
     event_base_free(base);
     msg_set_capture(NULL);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -289,21 +305,197 @@ START_TEST(a_stream_of_changes_is_coalesced_up_to_the_ceiling)
 }
 END_TEST
 
+/* ------------------------------------------------ the reload decision */
+
+static char pqcalls[160], pfcalls[160], pqscript[160], pfscript[160];
+
+static void put(const char *name, const char *text)
+{
+    char path[160];
+    FILE *fp;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    ck_assert_ptr_nonnull(fp = fopen(path, "w"));
+    fputs(text, fp);
+    fclose(fp);
+}
+
+#define QLINE(queue, id, rcpt) \
+    "{\"queue_name\":\"" queue "\",\"queue_id\":\"" id "\",\"recipients\":[{\"address\":\"" rcpt "\"}]}\n"
+
+/* kick with a fake postqueue (listing queue.json, calls in pqcalls); with
+ * helper and as root, the real helper with a fake postfix (pfcalls).
+ * True when the helper runs. */
+static int fake_postfix(int helper)
+{
+    struct cfg_postfix pf;
+    FILE *fp;
+
+    snprintf(pqcalls, sizeof(pqcalls), "%s/pqcalls", dir);
+    snprintf(pfcalls, sizeof(pfcalls), "%s/pfcalls", dir);
+    snprintf(pqscript, sizeof(pqscript), "%s/postqueue", dir);
+    snprintf(pfscript, sizeof(pfscript), "%s/postfix", dir);
+    ck_assert_ptr_nonnull(fp = fopen(pqscript, "w"));
+    fprintf(fp, "#!/bin/sh\necho \"$3 $4\" >>%s\n"
+            "[ \"$3\" = -j ] && { [ -f %s/listfail ] && exit 69; cat %s/queue.json; }\nexit 0\n",
+            pqcalls, dir, dir);
+    fclose(fp);
+    ck_assert_ptr_nonnull(fp = fopen(pfscript, "w"));
+    fprintf(fp, "#!/bin/sh\necho \"$3\" >>%s\nexit 0\n", pfcalls);
+    fclose(fp);
+    ck_assert_int_eq(chmod(pqscript, 0755), 0);
+    ck_assert_int_eq(chmod(pfscript, 0755), 0);
+    put("queue.json", "");
+    put("pqcalls", "");
+    put("pfcalls", "");
+    cfg.postfix.postqueue = pqscript;
+    cfg.postfix.kick_rate = 100;
+    ck_assert_int_eq(kick_init(base, &cfg.postfix), 0);
+    if (!helper || geteuid() != 0)
+        return 0;
+    memset(&pf, 0, sizeof(pf));
+    pf.postfix = pfscript;
+    pf.config_directory = dir;
+    ck_assert_int_eq(privsep_open(&pf, NULL, 0), 0);
+    ck_assert_int_eq(privsep_start(base), 0);
+    ck_assert(privsep_available());
+    return 1;
+}
+
 START_TEST(without_the_helper_reload_auto_still_goes_live)
 {
     if (!have_postmap())
         SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
     cfg.routes.reload = RELOAD_AUTO;
+    fake_postfix(0);
+    put("queue.json", QLINE("deferred", "Q1", "u@a.test"));
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     routes_on_live(on_live, NULL);
     ck_assert_int_eq(routes_set("a.test", "smtp-wg:"), 0);
-    /* A flush publishes at once; no reload can be asked for, so the
-     * detour is as live as it gets without one. */
+    /* A flush publishes at once; mail waits, but no reload can be asked
+     * for, so the detour is as live as it gets without one. */
     ck_assert_int_eq(routes_flush(), 0);
     ck_assert_str_eq(routes_in_table(), "a.test\tsmtp-wg:\n");
+    check_run_loop(base, 500);
     ck_assert_int_eq(nlive, 1);
     ck_assert_str_eq(live[0], "a.test");
     ck_assert_int_eq(warnings, 1);                  /* "no postfix reload (...)" */
+}
+END_TEST
+
+START_TEST(a_detour_with_mail_waiting_is_reloaded_and_kicked)
+{
+    int helper;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    cfg.routes.reload = RELOAD_AUTO;
+    helper = fake_postfix(1);
+    put("queue.json", QLINE("deferred", "Q1", "u@a.test") QLINE("active", "Q2", "v@x.b.test")
+        QLINE("deferred", "Q3", "w@other.test") QLINE("hold", "Q4", "h@c.test"));
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    ck_assert_int_eq(routes_set("a.test", "smtp:[relay.example]:25"), 0);
+    ck_assert_int_eq(routes_set(".b.test", "smtp-wg:"), 0);
+    ck_assert_int_eq(routes_set("c.test", "smtp-wg:"), 0);
+    check_run_loop(base, 2500);
+    ck_assert_msg(strstr(infos, "reload for a.test: 1 message waiting in Postfix's queue\n")
+                  && strstr(infos, "reload for .b.test: 1 message waiting in Postfix's queue\n")
+                  && strstr(infos, "no reload for c.test: no mail waiting; Postfix sees the table "
+                                   "within 10 s\n"), "%s", infos);
+    if (helper) {
+        /* One reload for both, then the kick of the deferred message; one
+         * listing answered all three domains. */
+        ck_assert_str_eq(slurp(pfcalls), "reload\n");
+        ck_assert_str_eq(slurp(pqcalls), "-j \n-j \n-i Q1\n");
+        ck_assert_int_eq(warnings, 0);
+    } else {
+        ck_assert_int_eq(warnings, 1);              /* "no postfix reload (...)" */
+    }
+    ck_assert_int_eq(nlive, 2);                     /* c.test: after the settle time */
+    ck_assert_str_eq(live[0], ".b.test");
+    ck_assert_str_eq(live[1], "a.test");
+}
+END_TEST
+
+START_TEST(a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle)
+{
+    uint64_t t0;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    cfg.routes.reload = RELOAD_AUTO;
+    (void)fake_postfix(1);
+    put("queue.json", QLINE("deferred", "Q3", "w@other.test") QLINE("active", "Q5", "u@c.test.example"));
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    t0 = clock_mono_ms();
+    ck_assert_int_eq(routes_set("c.test", "smtp:[relay.example]:25"), 0);
+    check_run_loop(base, 1500);
+    ck_assert_msg(strstr(infos, "no reload for c.test: no mail waiting; Postfix sees the table "
+                                "within 10 s\n"), "%s", infos);
+    ck_assert_str_eq(slurp(pqcalls), "-j \n");      /* the probe */
+    ck_assert_int_eq(nlive, 0);
+    /* Mail that came meanwhile and went the old way is kicked, and the
+     * detour is live, once Postfix's own check has seen the table. */
+    put("queue.json", QLINE("deferred", "Q6", "u@c.test"));
+    check_run_loop(base, ROUTES_SETTLE_MS + 1000 - (clock_mono_ms() - t0));
+    ck_assert_int_eq(nlive, 1);
+    ck_assert_str_eq(live[0], "c.test");
+    ck_assert_msg(first_live_ms - t0 >= ROUTES_SETTLE_MS, "live after %llu ms",
+                  (unsigned long long)(first_live_ms - t0));
+    ck_assert_str_eq(slurp(pqcalls), "-j \n-j \n-i Q6\n");
+    ck_assert_str_eq(slurp(pfcalls), "");
+    ck_assert_int_eq(warnings, 0);
+}
+END_TEST
+
+START_TEST(a_removal_is_not_reloaded)
+{
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    table_in_force("d.test\tsmtp:[old]:25\n");
+    cfg.routes.reload = RELOAD_AUTO;
+    (void)fake_postfix(1);
+    put("queue.json", QLINE("deferred", "Q7", "u@d.test"));
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    ck_assert_int_eq(routes_set("d.test", NULL), 0);
+    check_run_loop(base, 1000);
+    ck_assert_str_eq(routes_in_table(), "");
+    ck_assert_msg(strstr(infos, "no reload for d.test: route removed; the old one works until "
+                                "Postfix sees the table within 10 s\n"), "%s", infos);
+    ck_assert_str_eq(slurp(pfcalls), "");
+    ck_assert_str_eq(slurp(pqcalls), "");           /* no probe; the kick after settle */
+    ck_assert_int_eq(nlive, 0);
+    ck_assert_int_eq(warnings, 0);
+}
+END_TEST
+
+START_TEST(an_unlistable_queue_or_a_dead_relay_is_reloaded)
+{
+    struct cfg_relay relay = {.name = (char *)"r1", .nexthop = (char *)"smtp:[old]:25"};
+    int helper;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    table_in_force("f.test\tsmtp:[old]:25\n");
+    cfg.routes.reload = RELOAD_AUTO;
+    cfg.relays = &relay;        /* relayhealth is not running: r1 counts as down */
+    cfg.nrelays = 1;
+    helper = fake_postfix(1);
+    put("listfail", "");
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    ck_assert_int_eq(routes_set("e.test", "smtp-wg:"), 0);
+    ck_assert_int_eq(routes_set("f.test", "smtp:[new]:25"), 0);
+    check_run_loop(base, 1500);
+    ck_assert_msg(strstr(infos, "reload for e.test: the queue could not be listed in full\n")
+                  && strstr(infos, "reload for f.test: relay r1 of its old route is down\n"),
+                  "%s", infos);
+    if (helper)
+        ck_assert_str_eq(slurp(pfcalls), "reload\n");
+    cfg.relays = NULL;
+    cfg.nrelays = 0;
 }
 END_TEST
 
@@ -368,6 +560,10 @@ Suite *make_suite(void)
     tcase_add_test(tc, changes_are_debounced_and_a_new_detour_is_live_once_published);
     tcase_add_test(tc, a_stream_of_changes_is_coalesced_up_to_the_ceiling);
     tcase_add_test(tc, without_the_helper_reload_auto_still_goes_live);
+    tcase_add_test(tc, a_detour_with_mail_waiting_is_reloaded_and_kicked);
+    tcase_add_test(tc, a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle);
+    tcase_add_test(tc, a_removal_is_not_reloaded);
+    tcase_add_test(tc, an_unlistable_queue_or_a_dead_relay_is_reloaded);
     tcase_add_test(tc, a_failing_postmap_keeps_the_table_and_is_retried);
     tcase_add_test(tc, stop_publishes_what_is_pending);
     suite_add_tcase(s, tc);
