@@ -129,6 +129,34 @@ void engine_show_unless_pending(const char *domain)
 
 /* A milter thread met a domain with no answer yet.  What the rules know of
  * its MX addresses decides now; DNS resolution refines it. */
+/* Domains a milter thread asked about lately: a detour found for one of
+ * them must be in force before that message is queued, so its publication
+ * reloads Postfix (routes_urgent) though nothing waits in the queue yet. */
+#define MAX_ASKED 256
+#define ASKED_FOR_MS 60000          /* longer than milter.route_wait's 30 s at most */
+static struct {
+    char domain[DOMAIN_MAXLEN + 1];
+    uint64_t at_ms;
+} asked[MAX_ASKED];
+static size_t asked_next;
+
+static void asked_note(const char *domain)
+{
+    snprintf(asked[asked_next].domain, sizeof(asked[0].domain), "%s", domain);
+    asked[asked_next].at_ms = clock_mono_ms();
+    asked_next = (asked_next + 1) % MAX_ASKED;
+}
+
+static int asked_lately(const char *domain)
+{
+    uint64_t now = clock_mono_ms();
+    for (size_t i = 0; i < MAX_ASKED; i++)
+        if (asked[i].domain[0] && now - asked[i].at_ms < ASKED_FOR_MS
+            && strcmp(asked[i].domain, domain) == 0)
+            return 1;
+    return 0;
+}
+
 void engine_on_view_request(const char *domain, void *arg)
 {
     char norm[DOMAIN_MAXLEN + 1];
@@ -136,6 +164,7 @@ void engine_on_view_request(const char *domain, void *arg)
     (void)arg;
     if (domain_normalize(domain, strlen(domain), norm, sizeof(norm)) < 0)
         return;
+    asked_note(norm);
     engine_route(norm, &rt);
     if (rt.kind != ENGINE_DIRECT)
         engine_show_unless_pending(norm);  /* known already: answer at once */
@@ -189,10 +218,15 @@ void engine_reroute(const char *domain)
     const char *want = rt.kind == ENGINE_DETOUR && rt.relay->mode != RELAY_MODE_KERNEL
                        ? rt.relay->nexthop : NULL;
     const char *had = routes_get(domain);
-    if (want == NULL || (had && strcmp(had, want) == 0))
+    if (want == NULL || (had && strcmp(had, want) == 0)) {
         publish_view(domain, &rt);
-    else
+    } else {
         pending_view(domain);
+        if (rt.why && strncmp(rt.why, "manual block", 12) == 0)
+            routes_urgent(domain, "an administrator's block");
+        else if (asked_lately(domain))
+            routes_urgent(domain, "a message waits for it at the milter");
+    }
     routes_set(domain, want);
     /* Only when a detour was meant: "pass", no destination and a manual
      * unblock keep direct routing on purpose. */

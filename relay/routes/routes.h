@@ -79,6 +79,17 @@ void routes_free(void);
  */
 int routes_set(const char *domain, const char *nexthop);
 
+/*
+ * The next published detour of domain (normalised, as routes_set takes it)
+ * is to be in force at once: with routes.reload = "auto" it reloads Postfix
+ * whatever the queue holds, because mail that is not queued yet waits for
+ * it (a message at the milter's RCPT) or an administrator asked.  why goes
+ * in the log line ("reload for D: WHY").  At most ROUTES_URGENT_MAX are
+ * kept; the oldest is forgotten first.
+ */
+#define ROUTES_URGENT_MAX 256
+void routes_urgent(const char *domain, const char *why);
+
 /* The wanted next hop of domain (normalised like routes_set), or NULL when
  * it goes direct. */
 const char *routes_get(const char *domain);

@@ -62,6 +62,37 @@ static struct {
 static void (*live_fn)(const char *domain, void *arg);
 static void *live_arg;
 
+/* routes_urgent(): a ring, consumed by the domain's next change. */
+static struct {
+    char domain[ROUTE_DOMAIN_SIZE];
+    char why[96];
+} urgent[ROUTES_URGENT_MAX];
+static size_t urgent_next;
+
+void routes_urgent(const char *domain, const char *why)
+{
+    for (size_t i = 0; i < ROUTES_URGENT_MAX; i++)
+        if (strcmp(urgent[i].domain, domain) == 0) {
+            snprintf(urgent[i].why, sizeof(urgent[i].why), "%s", why);
+            return;
+        }
+    snprintf(urgent[urgent_next].domain, sizeof(urgent[0].domain), "%s", domain);
+    snprintf(urgent[urgent_next].why, sizeof(urgent[0].why), "%s", why);
+    urgent_next = (urgent_next + 1) % ROUTES_URGENT_MAX;
+}
+
+/* Why domain's change is urgent (and forgets it), or NULL. */
+static const char *urgent_take(const char *domain, char *buf, size_t size)
+{
+    for (size_t i = 0; i < ROUTES_URGENT_MAX; i++)
+        if (urgent[i].domain[0] && strcmp(urgent[i].domain, domain) == 0) {
+            snprintf(buf, size, "%s", urgent[i].why);
+            urgent[i].domain[0] = '\0';
+            return buf;
+        }
+    return NULL;
+}
+
 static void timer_in(struct event *ev, uint64_t ms)
 {
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -285,6 +316,8 @@ static void on_waiting(const char *domain, long n, void *arg)
 void routes_reload_change(const char *domain, const char *old, const char *now)
 {
     const char *down = relay_down(old);
+    char whybuf[96];
+    const char *why = now != NULL ? urgent_take(domain, whybuf, sizeof(whybuf)) : NULL;
 
     if (rl.mode != RELOAD_AUTO) {
         if (now != NULL)
@@ -292,6 +325,9 @@ void routes_reload_change(const char *domain, const char *old, const char *now)
         domains_add(&rl.calm, domain);
     } else if (down != NULL && now != NULL) {
         msg_info(MOD, "reload for %s: relay %s of its old route is down", domain, down);
+        domains_add(&rl.waiting, domain);
+    } else if (why != NULL) {
+        msg_info(MOD, "reload for %s: %s", domain, why);
         domains_add(&rl.waiting, domain);
     } else if (now == NULL) {
         msg_info(MOD, "no reload for %s: route removed; the old one works until Postfix sees "

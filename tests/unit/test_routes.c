@@ -450,6 +450,35 @@ START_TEST(a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle
 }
 END_TEST
 
+/* Nothing queued, but a message waits at the milter (or an administrator
+ * asked): routes_urgent makes the detour reload at once, with no probe. */
+START_TEST(an_urgent_detour_is_reloaded_with_no_mail_queued)
+{
+    int helper;
+
+    if (!have_postmap())
+        SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
+    cfg.routes.reload = RELOAD_AUTO;
+    helper = fake_postfix(1);
+    ck_assert_int_eq(routes_init(base, &cfg), 0);
+    routes_on_live(on_live, NULL);
+    routes_urgent("u.test", "a message waits for it at the milter");
+    ck_assert_int_eq(routes_set("u.test", "smtp:[relay.example]:25"), 0);
+    check_run_loop(base, 1500);
+    ck_assert_msg(strstr(infos, "reload for u.test: a message waits for it at the milter\n"), "%s",
+                  infos);
+    ck_assert_str_eq(slurp(pqcalls), helper ? "-j \n" : "");   /* the kick after the reload, no probe */
+    if (helper) {
+        ck_assert_str_eq(slurp(pfcalls), "reload\n");
+        ck_assert_int_eq(nlive, 1);
+    }
+    /* Used once: the next change of u.test is decided by the queue again. */
+    ck_assert_int_eq(routes_set("u.test", "smtp:[relay2.example]:25"), 0);
+    check_run_loop(base, 1500);
+    ck_assert_msg(strstr(infos, "no reload for u.test: no mail waiting"), "%s", infos);
+}
+END_TEST
+
 START_TEST(a_removal_is_not_reloaded)
 {
     if (!have_postmap())
@@ -562,6 +591,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, without_the_helper_reload_auto_still_goes_live);
     tcase_add_test(tc, a_detour_with_mail_waiting_is_reloaded_and_kicked);
     tcase_add_test(tc, a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle);
+    tcase_add_test(tc, an_urgent_detour_is_reloaded_with_no_mail_queued);
     tcase_add_test(tc, a_removal_is_not_reloaded);
     tcase_add_test(tc, an_unlistable_queue_or_a_dead_relay_is_reloaded);
     tcase_add_test(tc, a_failing_postmap_keeps_the_table_and_is_retried);
