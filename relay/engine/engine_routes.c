@@ -222,9 +222,10 @@ void engine_reroute(const char *domain)
         publish_view(domain, &rt);
     } else {
         pending_view(domain);
-        if (rt.why && strncmp(rt.why, "manual block", 12) == 0)
-            routes_urgent(domain, "an administrator's block");
-        else if (asked_lately(domain))
+        /* Mail at RCPT is waiting mail the queue does not show yet; an
+         * administrator's block with nothing waiting is left to Postfix's
+         * own table check, like any other change (routes_reload.h). */
+        if (asked_lately(domain))
             routes_urgent(domain, "a message waits for it at the milter");
     }
     routes_set(domain, want);

@@ -83,7 +83,7 @@ int routes_set(const char *domain, const char *nexthop);
  * The next published detour of domain (normalised, as routes_set takes it)
  * is to be in force at once: with routes.reload = "auto" it reloads Postfix
  * whatever the queue holds, because mail that is not queued yet waits for
- * it (a message at the milter's RCPT) or an administrator asked.  why goes
+ * it (a message at the milter's RCPT).  why goes
  * in the log line ("reload for D: WHY").  At most ROUTES_URGENT_MAX are
  * kept; the oldest is forgotten first.
  */

@@ -47,7 +47,9 @@ bed_censor "$BED_MX1_ADDR" drop; bed_censor "$BED_MX2_ADDR" drop
 mxd_ctl block blocked.test --via relay-out --ttl 1h --reason "test" >/dev/null
 mxd_wait 'manual block of blocked.test' 10
 i=0; until postmap -q blocked.test "hash:$MXD_DIR/transport" >/dev/null || ((i++ > 100)); do sleep 0.1; done
-sleep 3
+# No mail waits for blocked.test, so no reload: Postfix's own table check
+# (within 10 s) brings the route in.
+sleep 12
 mxd_kill KILL; bed_kill redis
 r=$(bed_sink_count relay); o=$(bed_sink_count open)
 bed_send a@mta.test u5@blocked.test >/dev/null

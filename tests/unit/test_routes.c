@@ -450,8 +450,8 @@ START_TEST(a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle
 }
 END_TEST
 
-/* Nothing queued, but a message waits at the milter (or an administrator
- * asked): routes_urgent makes the detour reload at once, with no probe. */
+/* Nothing queued, but a message waits at the milter: routes_urgent makes
+ * the detour reload at once, with no probe. */
 START_TEST(an_urgent_detour_is_reloaded_with_no_mail_queued)
 {
     int helper;
