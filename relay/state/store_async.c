@@ -191,7 +191,8 @@ static void deliver(const struct entry *e)
 /* The ops the last CAS covered are done with, written or given up. */
 static void retire_sent(struct entry *e)
 {
-    memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
+    if (e->nops > e->sent)      /* e->ops is NULL when nothing is queued */
+        memmove(e->ops, e->ops + e->sent, (e->nops - e->sent) * sizeof(e->ops[0]));
     e->nops -= e->sent;
     e->sent = 0;
     e->tries = 0;
