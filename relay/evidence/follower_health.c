@@ -52,8 +52,8 @@ void follower_warn_if_lasting(struct follower *f)
 void follower_health(const struct follower *f, struct follower_health *out)
 {
     memset(out, 0, sizeof(*out));
-    if (f->cfg.source != FOLLOW_FILE || f->state == FOLLOWER_READING
-        || clock_now_ms() - f->state_ms < FOLLOWER_GRACE_MS)
+    /* Reported once logged, so the health file and the log agree. */
+    if (f->cfg.source != FOLLOW_FILE || f->state == FOLLOWER_READING || !f->state_warned)
         return;
     out->state = f->state;
     out->since_ms = f->state_ms;

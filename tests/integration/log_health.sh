@@ -78,7 +78,7 @@ wait_line "log $tmp/mail.log missing" 15
 expect_eq "a missing log: status --check WARNING (1)" "$rc" 1
 expect_match "... naming the log" "$out" "^MXDETOUR WARNING - log $tmp/mail.log missing for [0-9]+ s: no evidence from it"
 check "... the gauge counts it" wait_gauge missing 1 10
-check "... the daemon's log says what to do" grep -q "$tmp/mail.log does not exist: no evidence from this log until it appears" "$tmp/out"
+check "... the daemon's log says what to do" waitfor "$tmp/out" "$tmp/mail.log does not exist: no evidence from this log until it appears" 5
 
 : >"$tmp/mail.log"; chmod 644 "$tmp/mail.log"
 check "the log appears: reading it is logged" waitfor "$tmp/out" "reading $tmp/mail.log again, after [0-9]+ s missing" 10
