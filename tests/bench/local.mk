@@ -4,7 +4,8 @@
 # Listed by name: a directory would bring the build's logs and objects too.
 EXTRA_DIST += tests/bench/bench_detour.sh tests/bench/bench_feed_reload.sh \
 	tests/bench/bench_kernel.sh tests/bench/bench_churn.sh tests/bench/bench_milter.sh \
-	tests/bench/gen_maillog.py tests/bench/gen_registry.py tests/bench/bench_scale.sh
+	tests/bench/gen_maillog.py tests/bench/gen_registry.py tests/bench/bench_scale.sh \
+	tests/bench/bench_fleet.sh
 noinst_PROGRAMS += tests/bench/bench_logparse tests/bench/bench_feed tests/bench/null_milter \
 	tests/bench/gen_scale
 tests_bench_bench_logparse_SOURCES = tests/bench/bench_logparse.c
