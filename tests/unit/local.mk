@@ -4,7 +4,7 @@
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 LIB_TEST_LIBS = $(LIB_LIBS) $(LIB_DEPS) $(CHECK_LIBS)
 RELAY_TEST_LIBS = $(RELAY_LIBS) $(RELAY_DEPS) $(CHECK_LIBS)
-EXTRA_DIST += tests/unit/check_main.h tests/unit/check_loop.h
+EXTRA_DIST += tests/unit/check_main.h tests/unit/check_loop.h tests/unit/check_files.h
 
 if HAVE_CHECK
 check_PROGRAMS += tests/unit/test_util

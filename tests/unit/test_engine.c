@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "check_loop.h"
+#include "check_files.h"
 #include "check_main.h"
 #include "cfg.h"
 #include "engine.h"
@@ -41,17 +42,6 @@ static struct event_base *base;
 static struct daemon d;
 static int started;
 
-static void put(const char *name, const char *text)
-{
-    char path[160];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    ck_assert_ptr_nonnull(fp = fopen(path, "w"));
-    fputs(text, fp);
-    fclose(fp);
-}
-
 static void setup(void)
 {
     char conf[4096], path[160];
@@ -60,7 +50,7 @@ static void setup(void)
 
     snprintf(dir, sizeof(dir), "/tmp/test_engine.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    put("registry.txt", "198.18.0.40\n198.18.0.41\n");
+    check_put(dir, "registry.txt", "198.18.0.40\n198.18.0.41\n");
     snprintf(conf, sizeof(conf),
              "site = \"test\";\n"
              "state_dir = \"%s\";\n"
@@ -86,7 +76,7 @@ static void setup(void)
              "            trust = \"detour\"; guard = false; } );\n"
              "routes = { table = \"%s/transport\"; };\n",
              dir, dir, dir, dir);
-    put("mxdetour.conf", conf);
+    check_put(dir, "mxdetour.conf", conf);
     snprintf(path, sizeof(path), "%s/mxdetour.conf", dir);
     memset(&d, 0, sizeof(d));
     d.cfg = cfg_load(path, &errs);

@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "check_files.h"
 #include "check_main.h"
 #include "cfg.h"
 #include "feedpolicy.h"
@@ -51,17 +52,6 @@ static struct cfg_feed feeds[3];
 static struct cfg cfg;
 static struct rules *rules;
 
-static void put(const char *name, const char *text)
-{
-    char path[128];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    ck_assert_ptr_nonnull(fp = fopen(path, "w"));
-    fputs(text, fp);
-    fclose(fp);
-}
-
 static void setup(void)
 {
     static char f1[128], f2[128], f3[128];
@@ -72,9 +62,9 @@ static void setup(void)
     snprintf(f1, sizeof(f1), "%s/registry.txt", dir);
     snprintf(f2, sizeof(f2), "%s/suspects.txt", dir);
     snprintf(f3, sizeof(f3), "%s/partners.txt", dir);
-    put("registry.txt", "192.0.2.0/28\n2001:db8:25::/48\n");
-    put("suspects.txt", "198.51.100.7\n192.0.2.9\n");
-    put("partners.txt", "192.0.2.9\n");
+    check_put(dir, "registry.txt", "192.0.2.0/28\n2001:db8:25::/48\n");
+    check_put(dir, "suspects.txt", "198.51.100.7\n192.0.2.9\n");
+    check_put(dir, "partners.txt", "192.0.2.9\n");
     memset(feeds, 0, sizeof(feeds));
     feeds[0] = (struct cfg_feed){.name = "registry", .file = f1, .format = FEED_PLAIN,
                                  .trust = FEED_TRUST_DETOUR, .min_share = -1, .recheck_ms = 3600000};

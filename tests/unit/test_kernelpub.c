@@ -25,6 +25,7 @@
 #include <event2/event.h>
 
 #include "check_loop.h"
+#include "check_files.h"
 #include "check_main.h"
 #include "kernelpub.h"
 #include "kernelstate.h"
@@ -239,20 +240,6 @@ static const char *requests(size_t from)
     return out;
 }
 
-static const char *slurp(const char *path)
-{
-    static char buf[8192];
-    FILE *fp = fopen(path, "r");
-    size_t n = 0;
-
-    if (fp) {
-        n = fread(buf, 1, sizeof(buf) - 1, fp);
-        fclose(fp);
-    }
-    buf[n] = 0;
-    return buf;
-}
-
 /* Started, and the first rounds done. */
 static void started_and_settled(void)
 {
@@ -284,7 +271,7 @@ START_TEST(blocked_addresses_go_into_the_first_tunnel_up_in_one_round)
     ck_assert_uint_eq(nreqs, mark);             /* coalesced: nothing sent inside the calls */
     check_run_loop(base, 200);
     ck_assert_str_eq(requests(mark), "A0:192.0.2.1,192.0.2.2 A0:2001:db8::25 C0/3");
-    ck_assert_ptr_nonnull(strstr(slurp(state), "\n192.0.2.1 tun-a 3 connect timeouts\n"
+    ck_assert_ptr_nonnull(strstr(check_slurp(state), "\n192.0.2.1 tun-a 3 connect timeouts\n"
                                                "192.0.2.2 tun-a feed registry\n2001:db8::25 tun-a -\n"));
     /* Told again: nothing to do. */
     mark = nreqs;
@@ -316,8 +303,8 @@ START_TEST(an_unblocked_address_leaves_only_after_the_delay)
     ck_assert_str_eq(requests(mark), "D0:192.0.2.1 C0/1");
     ck_assert(!kernelpub_holds(&a));
     ck_assert(kernelpub_holds(&b));
-    ck_assert_ptr_null(strstr(slurp(state), "192.0.2.1 "));
-    ck_assert_ptr_nonnull(strstr(slurp(state), "192.0.2.2 tun-a"));
+    ck_assert_ptr_null(strstr(check_slurp(state), "192.0.2.1 "));
+    ck_assert_ptr_nonnull(strstr(check_slurp(state), "192.0.2.2 tun-a"));
 }
 END_TEST
 
@@ -337,7 +324,7 @@ START_TEST(a_tunnel_down_moves_its_addresses_to_the_next)
     check_run_loop(base, 200);
     /* Out of tun-a's set first, then into tun-b's (one set at a time). */
     ck_assert_str_eq(requests(mark), "D0:192.0.2.1 C0/1 A1:192.0.2.1 C1/1");
-    ck_assert_ptr_nonnull(strstr(slurp(state), "192.0.2.1 tun-b blocked"));
+    ck_assert_ptr_nonnull(strstr(check_slurp(state), "192.0.2.1 tun-b blocked"));
     /* tun-b down too: in no set, mail goes the direct way (and waits). */
     mark = nreqs;
     for (int i = 0; i < RELAYHEALTH_FALL; i++)
@@ -368,14 +355,14 @@ START_TEST(a_failed_round_is_retried_after_a_delay)
     ck_assert_str_eq(requests(mark), "A0:192.0.2.1 C0/1");
     ck_assert_msg(strstr(last_warning, "tunnel tun-a: the set was not changed: nft: Operation not permitted"),
                   "warning: %s", last_warning);
-    ck_assert_ptr_null(strstr(slurp(state), "192.0.2.1"));      /* not in the set */
+    ck_assert_ptr_null(strstr(check_slurp(state), "192.0.2.1"));      /* not in the set */
     /* The retry waits KERNELPUB_RETRY_MIN_MS and makes sure of the table first. */
     mark = nreqs;
     check_run_loop(base, KERNELPUB_RETRY_MIN_MS / 2);
     ck_assert_uint_eq(nreqs, mark);
     check_run_loop(base, KERNELPUB_RETRY_MIN_MS);
     ck_assert_str_eq(requests(mark), "E0 A0:192.0.2.1 C0/1");
-    ck_assert_ptr_nonnull(strstr(slurp(state), "192.0.2.1 tun-a blocked"));
+    ck_assert_ptr_nonnull(strstr(check_slurp(state), "192.0.2.1 tun-a blocked"));
 }
 END_TEST
 
@@ -392,8 +379,8 @@ START_TEST(the_last_known_state_is_kept_and_synced_at_start)
      * blocked, and each set is made exactly that in one transaction (both
      * into tun-a, the first tunnel up; tun-b's set is emptied). */
     ck_assert_str_eq(requests(0), "E0 W0:192.0.2.7 W0:2001:db8::7 C0/2s E1 C1/0s");
-    ck_assert_ptr_nonnull(strstr(slurp(state), "192.0.2.7 tun-a 3 connect timeouts\n"));
-    ck_assert_ptr_nonnull(strstr(slurp(state), "2001:db8::7 tun-a feed\n"));
+    ck_assert_ptr_nonnull(strstr(check_slurp(state), "192.0.2.7 tun-a 3 connect timeouts\n"));
+    ck_assert_ptr_nonnull(strstr(check_slurp(state), "2001:db8::7 tun-a feed\n"));
 }
 END_TEST
 

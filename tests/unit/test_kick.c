@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "check_files.h"
 #include "check_main.h"
 #include "clock.h"
 #include "kick.h"
@@ -42,17 +43,6 @@ static void capture(int pri, const char *module, const char *text)
         warnings++;
         snprintf(last_warning, sizeof(last_warning), "%s", text);
     }
-}
-
-static void put(const char *name, const char *text)
-{
-    char path[160];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    ck_assert_ptr_nonnull(fp = fopen(path, "w"));
-    fputs(text, fp);
-    fclose(fp);
 }
 
 #define LISTING \
@@ -89,7 +79,7 @@ static void setup(void)
           "esac\n", fp);
     fclose(fp);
     ck_assert_int_eq(chmod(script, 0755), 0);
-    put("queue.json", LISTING);
+    check_put(dir, "queue.json", LISTING);
     memset(&pf, 0, sizeof(pf));
     pf.postqueue = script;
     pf.config_directory = dir;
@@ -208,7 +198,7 @@ START_TEST(domains_given_during_a_listing_wait_for_the_next)
 {
     const char *a[] = {"blocked.test"}, *b[] = {"open.test"}, *c[] = {".wild.test"};
 
-    put("slow", "");
+    check_put(dir, "slow", "");
     start();
     ck_assert_int_eq(kick_domains(a, 1), 0);
     run_loop(300);                              /* the slow listing has started */
@@ -258,7 +248,7 @@ START_TEST(a_failing_listing_kicks_nothing)
 {
     const char *d[] = {"blocked.test"};
 
-    put("listfail", "");
+    check_put(dir, "listfail", "");
     start();
     ck_assert_int_eq(kick_domains(d, 1), 0);
     run_loop(10000);
@@ -327,7 +317,7 @@ START_TEST(probes_count_the_mail_waiting_and_share_the_listing)
     ck_assert_str_eq(calls_sorted(), "-i A1\n-i F6\n-j \n");
     /* A listing that fails: unknown (-1), never "none waiting". */
     answers[0] = 0;
-    put("listfail", "");
+    check_put(dir, "listfail", "");
     ck_assert_int_eq(kick_probe(p + 3, 1), 0);
     run_loop(10000);
     ck_assert_str_eq(answers, "none.test=-1 ");

@@ -32,6 +32,7 @@
 #include <event2/event.h>
 
 #include "check_loop.h"
+#include "check_files.h"
 #include "check_main.h"
 #include "clock.h"
 #include "kick.h"
@@ -105,25 +106,11 @@ static int have_postmap(void)
     return access(POSTMAP, X_OK) == 0 && access(CONFDIR "/main.cf", R_OK) == 0;
 }
 
-static const char *slurp(const char *path)
-{
-    static char buf[65536];
-    FILE *fp = fopen(path, "r");
-    size_t n = 0;
-
-    if (fp) {
-        n = fread(buf, 1, sizeof(buf) - 1, fp);
-        fclose(fp);
-    }
-    buf[n] = 0;
-    return buf;
-}
-
 /* The table's routes, without its header lines. */
 static const char *routes_in_table(void)
 {
     static char out[65536];
-    const char *p = slurp(table);
+    const char *p = check_slurp(table);
     size_t n = 0;
 
     while (*p) {
@@ -201,7 +188,7 @@ START_TEST(start_publishes_a_missing_database_at_once)
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     snprintf(db, sizeof(db), "%s.db", table);
     ck_assert_int_eq(stat(db, &st), 0);
-    ck_assert_ptr_nonnull(strstr(slurp(table), ", 0 routes\n"));
+    ck_assert_ptr_nonnull(strstr(check_slurp(table), ", 0 routes\n"));
     ck_assert_uint_eq(routes_count(), 0);
 }
 END_TEST
@@ -309,17 +296,6 @@ END_TEST
 
 static char pqcalls[160], pfcalls[160], pqscript[160], pfscript[160];
 
-static void put(const char *name, const char *text)
-{
-    char path[160];
-    FILE *fp;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    ck_assert_ptr_nonnull(fp = fopen(path, "w"));
-    fputs(text, fp);
-    fclose(fp);
-}
-
 #define QLINE(queue, id, rcpt) \
     "{\"queue_name\":\"" queue "\",\"queue_id\":\"" id "\",\"recipients\":[{\"address\":\"" rcpt "\"}]}\n"
 
@@ -345,9 +321,9 @@ static int fake_postfix(int helper)
     fclose(fp);
     ck_assert_int_eq(chmod(pqscript, 0755), 0);
     ck_assert_int_eq(chmod(pfscript, 0755), 0);
-    put("queue.json", "");
-    put("pqcalls", "");
-    put("pfcalls", "");
+    check_put(dir, "queue.json", "");
+    check_put(dir, "pqcalls", "");
+    check_put(dir, "pfcalls", "");
     cfg.postfix.postqueue = pqscript;
     cfg.postfix.kick_rate = 100;
     ck_assert_int_eq(kick_init(base, &cfg.postfix), 0);
@@ -368,7 +344,7 @@ START_TEST(without_the_helper_reload_auto_still_goes_live)
         SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
     cfg.routes.reload = RELOAD_AUTO;
     fake_postfix(0);
-    put("queue.json", QLINE("deferred", "Q1", "u@a.test"));
+    check_put(dir, "queue.json", QLINE("deferred", "Q1", "u@a.test"));
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     routes_on_live(on_live, NULL);
     ck_assert_int_eq(routes_set("a.test", "smtp-wg:"), 0);
@@ -391,7 +367,7 @@ START_TEST(a_detour_with_mail_waiting_is_reloaded_and_kicked)
         SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
     cfg.routes.reload = RELOAD_AUTO;
     helper = fake_postfix(1);
-    put("queue.json", QLINE("deferred", "Q1", "u@a.test") QLINE("active", "Q2", "v@x.b.test")
+    check_put(dir, "queue.json", QLINE("deferred", "Q1", "u@a.test") QLINE("active", "Q2", "v@x.b.test")
         QLINE("deferred", "Q3", "w@other.test") QLINE("hold", "Q4", "h@c.test"));
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     routes_on_live(on_live, NULL);
@@ -406,8 +382,8 @@ START_TEST(a_detour_with_mail_waiting_is_reloaded_and_kicked)
     if (helper) {
         /* One reload for both, then the kick of the deferred message; one
          * listing answered all three domains. */
-        ck_assert_str_eq(slurp(pfcalls), "reload\n");
-        ck_assert_str_eq(slurp(pqcalls), "-j \n-j \n-i Q1\n");
+        ck_assert_str_eq(check_slurp(pfcalls), "reload\n");
+        ck_assert_str_eq(check_slurp(pqcalls), "-j \n-j \n-i Q1\n");
         ck_assert_int_eq(warnings, 0);
     } else {
         ck_assert_int_eq(warnings, 1);              /* "no postfix reload (...)" */
@@ -426,7 +402,7 @@ START_TEST(a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle
         SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
     cfg.routes.reload = RELOAD_AUTO;
     (void)fake_postfix(1);
-    put("queue.json", QLINE("deferred", "Q3", "w@other.test") QLINE("active", "Q5", "u@c.test.example"));
+    check_put(dir, "queue.json", QLINE("deferred", "Q3", "w@other.test") QLINE("active", "Q5", "u@c.test.example"));
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     routes_on_live(on_live, NULL);
     t0 = clock_mono_ms();
@@ -434,18 +410,18 @@ START_TEST(a_detour_without_mail_waiting_is_not_reloaded_and_kicked_after_settle
     check_run_loop(base, 1500);
     ck_assert_msg(strstr(infos, "no reload for c.test: no mail waiting; Postfix sees the table "
                                 "within 10 s\n"), "%s", infos);
-    ck_assert_str_eq(slurp(pqcalls), "-j \n");      /* the probe */
+    ck_assert_str_eq(check_slurp(pqcalls), "-j \n");      /* the probe */
     ck_assert_int_eq(nlive, 0);
     /* Mail that came meanwhile and went the old way is kicked, and the
      * detour is live, once Postfix's own check has seen the table. */
-    put("queue.json", QLINE("deferred", "Q6", "u@c.test"));
+    check_put(dir, "queue.json", QLINE("deferred", "Q6", "u@c.test"));
     check_run_loop(base, ROUTES_SETTLE_MS + 1000 - (clock_mono_ms() - t0));
     ck_assert_int_eq(nlive, 1);
     ck_assert_str_eq(live[0], "c.test");
     ck_assert_msg(first_live_ms - t0 >= ROUTES_SETTLE_MS, "live after %llu ms",
                   (unsigned long long)(first_live_ms - t0));
-    ck_assert_str_eq(slurp(pqcalls), "-j \n-j \n-i Q6\n");
-    ck_assert_str_eq(slurp(pfcalls), "");
+    ck_assert_str_eq(check_slurp(pqcalls), "-j \n-j \n-i Q6\n");
+    ck_assert_str_eq(check_slurp(pfcalls), "");
     ck_assert_int_eq(warnings, 0);
 }
 END_TEST
@@ -467,9 +443,9 @@ START_TEST(an_urgent_detour_is_reloaded_with_no_mail_queued)
     check_run_loop(base, 1500);
     ck_assert_msg(strstr(infos, "reload for u.test: a message waits for it at the milter\n"), "%s",
                   infos);
-    ck_assert_str_eq(slurp(pqcalls), helper ? "-j \n" : "");   /* the kick after the reload, no probe */
+    ck_assert_str_eq(check_slurp(pqcalls), helper ? "-j \n" : "");   /* the kick after the reload, no probe */
     if (helper) {
-        ck_assert_str_eq(slurp(pfcalls), "reload\n");
+        ck_assert_str_eq(check_slurp(pfcalls), "reload\n");
         ck_assert_int_eq(nlive, 1);
     }
     /* Used once: the next change of u.test is decided by the queue again. */
@@ -486,7 +462,7 @@ START_TEST(a_removal_is_not_reloaded)
     table_in_force("d.test\tsmtp:[old]:25\n");
     cfg.routes.reload = RELOAD_AUTO;
     (void)fake_postfix(1);
-    put("queue.json", QLINE("deferred", "Q7", "u@d.test"));
+    check_put(dir, "queue.json", QLINE("deferred", "Q7", "u@d.test"));
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     routes_on_live(on_live, NULL);
     ck_assert_int_eq(routes_set("d.test", NULL), 0);
@@ -494,8 +470,8 @@ START_TEST(a_removal_is_not_reloaded)
     ck_assert_str_eq(routes_in_table(), "");
     ck_assert_msg(strstr(infos, "no reload for d.test: route removed; the old one works until "
                                 "Postfix sees the table within 10 s\n"), "%s", infos);
-    ck_assert_str_eq(slurp(pfcalls), "");
-    ck_assert_str_eq(slurp(pqcalls), "");           /* no probe; the kick after settle */
+    ck_assert_str_eq(check_slurp(pfcalls), "");
+    ck_assert_str_eq(check_slurp(pqcalls), "");           /* no probe; the kick after settle */
     ck_assert_int_eq(nlive, 0);
     ck_assert_int_eq(warnings, 0);
 }
@@ -513,7 +489,7 @@ START_TEST(an_unlistable_queue_or_a_dead_relay_is_reloaded)
     cfg.relays = &relay;        /* relayhealth is not running: r1 counts as down */
     cfg.nrelays = 1;
     helper = fake_postfix(1);
-    put("listfail", "");
+    check_put(dir, "listfail", "");
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     ck_assert_int_eq(routes_set("e.test", "smtp-wg:"), 0);
     ck_assert_int_eq(routes_set("f.test", "smtp:[new]:25"), 0);
@@ -522,7 +498,7 @@ START_TEST(an_unlistable_queue_or_a_dead_relay_is_reloaded)
                   && strstr(infos, "reload for f.test: relay r1 of its old route is down\n"),
                   "%s", infos);
     if (helper)
-        ck_assert_str_eq(slurp(pfcalls), "reload\n");
+        ck_assert_str_eq(check_slurp(pfcalls), "reload\n");
     cfg.relays = NULL;
     cfg.nrelays = 0;
 }
@@ -538,14 +514,14 @@ START_TEST(a_failing_postmap_keeps_the_table_and_is_retried)
     if (!have_postmap())
         SKIP_CASE("postmap or /etc/postfix/main.cf is missing");
     table_in_force("a.test\tsmtp:[old]:25\n");
-    snprintf(saved, sizeof(saved), "%s", slurp(table));
+    snprintf(saved, sizeof(saved), "%s", check_slurp(table));
     good = cfg;
     cfg.routes.postmap = (char *)"/bin/false";
     ck_assert_int_eq(routes_init(base, &cfg), 0);
     routes_on_live(on_live, NULL);
     ck_assert_int_eq(routes_set("b.test", "smtp:[new]:25"), 0);
     ck_assert_int_eq(routes_flush(), -1);
-    before = slurp(table);
+    before = check_slurp(table);
     ck_assert_str_eq(before, saved);
     ck_assert_int_eq(nlive, 0);
     ck_assert_int_eq(warnings, 1);
