@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "cfg_control.h"
 #include "cfg_read.h"
 #include "cfg_metrics.h"
 #include "cfg_redis.h"
@@ -63,18 +64,20 @@ static void read_detection(struct cfg_reader *r, const config_setting_t *g,
     p->cooldown_max_ms = cfg_read_duration(r, g, "cooldown_max", dflt->cooldown_max_ms, 1000, 30 * DAY_MS);
     p->decay_ms = cfg_read_duration(r, g, "decay", dflt->decay_ms, 1000, 30 * DAY_MS);
     p->probe_successes = (unsigned)cfg_read_int(r, g, "probe_successes", dflt->probe_successes, 1, 10);
+    cfg_read_down_everywhere(r, g, dflt->down_detour, p);
     if (g && (config_setting_get_member(g, "cooldown") || config_setting_get_member(g, "cooldown_max"))
         && p->cooldown_max_ms < p->cooldown_ms)
         cfg_read_error(r, g, "%s: cooldown_max is shorter than cooldown", cfg_read_path(g, where, sizeof(where)));
 }
 
 static const char *const detection_keys[] = {"kinds", "threshold", "window", "cooldown",
-                                             "cooldown_max", "decay", "probe_successes", NULL};
+                                             "cooldown_max", "decay", "probe_successes",
+                                             "down_everywhere", NULL};
 
 static void read_global_detection(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
     static const char *const keys[] = {"kinds", "threshold", "window", "cooldown", "cooldown_max",
-                                       "decay", "probe_successes", "outage", NULL};
+                                       "decay", "probe_successes", "down_everywhere", "outage", NULL};
     static const char *const outage_keys[] = {"min_destinations", "share", "window", NULL};
     static const struct breaker_params builtin = {
         .threshold = 3, .window_ms = 600000, .cooldown_ms = 300000, .cooldown_max_ms = 3600000,
@@ -131,7 +134,8 @@ static void nexthop_target(const char *nexthop, char **host, int *port)
 static void read_relays(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
     static const char *const keys[] = {"name", "type", "nexthop", "transport", "mode", "check",
-                                       "source_address", "interface", CFG_KERNEL_KEYS, NULL};
+                                       "source_address", "interface", CFG_KERNEL_KEYS,
+                                       CFG_CONTROL_KEYS, NULL};
     static const char *const types[] = {"smarthost", "tunnel", NULL};
     static const char *const modes[] = {"transport", "kernel", NULL};
     const config_setting_t *l = cfg_read_list(r, root, "relays");
@@ -207,6 +211,7 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
             cfg_read_error(r, config_setting_get_member(g, "source_address"),
                        "%s.source_address: \"%s\" is not an IP address",
                        cfg_read_path(g, where, sizeof(where)), rl->source_address);
+        cfg_read_relay_control(r, g, rl);
     }
 }
 
@@ -423,7 +428,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
                                        "milter", "postfix", "feeds", "feed_check",
-                                       "metrics", "log_silence", NULL};
+                                       "metrics", "log_silence", "control", NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -462,11 +467,15 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
                                           7 * 24 * 3600 * 1000ULL);
     read_global_detection(&r, root, c);
     read_probe(&r, root, &c->probe);
+    cfg_read_control(&r, root, &c->control);
+    c->detect.verdict_ttl_ms = c->control.verdict_ttl_ms;
     read_relays(&r, root, c);
     cfg_check_kernel_relays(&r, root, c);
     read_destinations(&r, root, c);
     read_routes(&r, root, &c->routes);
     read_milter(&r, root, &c->milter);
+    if (cfg_has_control(c) && config_lookup(&lc, "milter.route_wait") == NULL)
+        c->milter.route_wait_ms = c->control.fast_confirm_floor_ms + 3000;  /* a race and its publication */
     read_postfix(&r, root, &c->postfix);
     cfg_read_feeds(&r, root, c);
     cfg_metrics_read(&r, root, &c->metrics);
@@ -561,6 +570,7 @@ void cfg_free(struct cfg *c)
         free(c->relays[i].check_host);
         free(c->relays[i].source_address);
         free(c->relays[i].interface);
+        cfg_relay_control_free(&c->relays[i].control);
         free(c->relays[i].kernel.gateway);
         free(c->relays[i].kernel.gateway6);
         free(c->relays[i].kernel.mta_user);

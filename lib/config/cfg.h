@@ -78,6 +78,18 @@ struct cfg_probe {
 };
 
 enum relay_type { RELAY_SMARTHOST, RELAY_TUNNEL };
+
+/* A relay's control path (cfg_control.h): how control probes reach a
+ * destination MX from outside the censored network. */
+enum control_kind { CONTROL_NONE, CONTROL_SOURCE, CONTROL_SOCKS5 };
+
+struct cfg_relay_control {
+    enum control_kind kind;      /* tunnels with source_address: SOURCE */
+    char proxy[46];              /* SOCKS5: the proxy's address literal */
+    int port;
+    char *user;                  /* SOCKS5 user, or NULL */
+    char *password;              /* from control_password_file, or NULL */
+};
 enum relay_mode { RELAY_MODE_TRANSPORT, RELAY_MODE_KERNEL };
 
 struct cfg_relay {
@@ -90,6 +102,7 @@ struct cfg_relay {
     char *source_address;        /* tunnel: the address routed into the tunnel */
     char *interface;             /* tunnel: interface name (kernel mode) */
     struct cfg_relay_kernel kernel;  /* tunnel in kernel mode (lib/config/cfg_kernel.h) */
+    struct cfg_relay_control control;
     int line;
 };
 
@@ -126,6 +139,16 @@ struct cfg_milter {
     char *socket;                /* "unix:/path" or "inet:port@host"; NULL: off */
     bool trace_header;
     uint64_t route_wait_ms;
+};
+
+/* The control group: races between the direct and a control path. */
+struct cfg_control {
+    uint64_t fast_confirm_ms;    /* 0: auto, from the path's greeting time */
+    uint64_t fast_confirm_floor_ms;
+    uint64_t verdict_ttl_ms;
+    unsigned budget;             /* races started per second at most */
+    unsigned max_races;          /* races under way at most */
+    unsigned range_cap;          /* blocked-here detours per outage window at most */
 };
 
 struct cfg_metrics {
@@ -166,6 +189,7 @@ struct cfg {
     struct breaker_params detect;
     struct cfg_outage outage;
     struct cfg_probe probe;
+    struct cfg_control control;
     struct cfg_relay *relays;
     size_t nrelays;
     struct cfg_dest *dests;

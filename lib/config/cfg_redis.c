@@ -41,7 +41,7 @@ static char *read_secret(struct cfg_reader *r, const config_setting_t *s, const 
     return strdup(buf);
 }
 
-static char *secret_from(struct cfg_reader *r, const config_setting_t *g, const char *name)
+char *cfg_read_secret(struct cfg_reader *r, const config_setting_t *g, const char *name)
 {
     char *path = cfg_read_string(r, g, name, NULL, false);
     char *secret = NULL;
@@ -138,7 +138,7 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
     rd->database = (int)cfg_read_int(r, g, "database", 0, 0, 1000);
     rd->prefix = cfg_read_string(r, g, "prefix", "mxd", false);
     rd->user = cfg_read_string(r, g, "user", NULL, false);
-    rd->password = secret_from(r, g, "password_file");
+    rd->password = cfg_read_secret(r, g, "password_file");
     rd->connect_timeout_ms = cfg_read_duration(r, g, "connect_timeout", 2000, 100, 60000);
     rd->command_timeout_ms = cfg_read_duration(r, g, "command_timeout", 1000, 100, 60000);
     if (rd->prefix && !cfg_read_valid_name(rd->prefix))
@@ -155,7 +155,7 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
         }
     }
     rd->sentinel_user = cfg_read_string(r, g, "sentinel_user", NULL, false);
-    rd->sentinel_password = secret_from(r, g, "sentinel_password_file");
+    rd->sentinel_password = cfg_read_secret(r, g, "sentinel_password_file");
 }
 
 void cfg_redis_free(struct cfg_redis *rd)

@@ -19,6 +19,10 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
 /* Frees the strings rd owns (not rd itself). */
 void cfg_redis_free(struct cfg_redis *rd);
 
+/* The first line of the file named by g's member name (a secret: a
+ * password), malloc'd; NULL when the member is absent or on an error. */
+char *cfg_read_secret(struct cfg_reader *r, const config_setting_t *g, const char *name);
+
 /* "192.0.2.1:26379" or "[2001:db8::1]:26379" into out; -1 when it is not an
  * IP address literal with a port from 1 to 65535. */
 int cfg_parse_hostport(const char *text, struct cfg_hostport *out);

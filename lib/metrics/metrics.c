@@ -38,6 +38,8 @@ static const char *const publications[] = {"written", "unchanged", "failed", NUL
 static const char *const reloads[] = {"done", "failed", NULL};
 static const char *const feed_statuses[] = {"loaded", "unreadable", "empty", "truncated", "too_big", NULL};
 static const char *const log_states[] = {"missing", "unreadable", "silent", NULL};
+static const char *const verdicts[] = {"open", "blocked_here", "down_everywhere", "no_control", NULL};
+static const char *const path_states[] = {"up", "down", NULL};
 static const char *const feed_actions[] = {"detoured", "probed", "probe_failed", "answered", "allowed",
                                            "released", NULL};
 
@@ -81,6 +83,10 @@ static const struct family families[MET_COUNT] = {
                           "probed, detoured after a failed probe, answered (stays direct), "
                           "allowed, or released when no longer listed.",
                           "action", feed_actions, NULL},
+    [MET_VERDICTS] = {"mxdetour_verdicts_total", COUNTER,
+                      "Races of a direct against a control probe, by verdict (no_control: "
+                      "the control path failed and the breaker alone decides).",
+                      "verdict", verdicts, NULL},
     [MET_ADDRESSES] = {"mxdetour_addresses", GAUGE, "MX addresses the daemon keeps state for.",
                        NULL, NULL, NULL},
     [MET_ADDRESSES_DETOURED] = {"mxdetour_addresses_detoured", GAUGE,
@@ -94,6 +100,10 @@ static const struct family families[MET_COUNT] = {
     [MET_LOCAL_OUTAGE] = {"mxdetour_local_outage", GAUGE,
                           "1 while the local-outage guard holds (detection frozen), else 0.",
                           NULL, NULL, NULL},
+    [MET_CONTROL_PATHS] = {"mxdetour_control_paths", GAUGE,
+                           "Control paths (a relay's SOCKS5 proxy or tunnel) by health: a down "
+                           "one is never taken as evidence about a destination.",
+                           "state", path_states, NULL},
     [MET_LOGS_NOT_READ] = {"mxdetour_logs_not_read", GAUGE,
                            "Configured Postfix logs that give no evidence now: missing, "
                            "unreadable, or silent (no Postfix line for log_silence while "

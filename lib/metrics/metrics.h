@@ -37,6 +37,8 @@ enum metric {
     MET_POSTFIX_RELOADS,        /* series: 0 done, 1 failed */
     MET_FEED_LOADS,             /* feed versions read; series: enum feed_status */
     MET_FEED_ACTIONS,           /* what listings did; series: enum metrics_feed_action */
+    MET_VERDICTS,               /* races concluded; series: 0 open, 1 blocked here,
+                                   2 down everywhere, 3 no control (the path failed) */
     /* gauges */
     MET_ADDRESSES,              /* MX addresses the daemon knows */
     MET_ADDRESSES_DETOURED,
@@ -44,6 +46,7 @@ enum metric {
     MET_DESTINATIONS_DETOURED,
     MET_LOCAL_OUTAGE,           /* 1 while the outage guard holds */
     MET_LOGS_NOT_READ,          /* logs by state; series: 0 missing, 1 unreadable, 2 silent */
+    MET_CONTROL_PATHS,          /* control paths by health; series: 0 up, 1 down */
     /* histograms (no label) */
     MET_PROBE_SECONDS,          /* an MX probe, connect to result */
     MET_DETOUR_ROUTE_SECONDS,   /* a destination detected blocked -> its route in force */

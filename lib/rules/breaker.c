@@ -83,6 +83,8 @@ void breaker_params_default(struct breaker_params *p)
     p->decay_ms = 60 * 60000;
     p->kinds = FAIL_DEFAULT_KINDS;
     p->probe_successes = 2;
+    p->verdict_ttl_ms = VERDICT_DEFAULT_TTL_MS;
+    p->down_detour = 0;
 }
 
 int breaker_params_check(const struct breaker_params *p, const char **why)
@@ -226,6 +228,8 @@ static enum breaker_change enter(struct breaker *b, enum breaker_state state,
 }
 
 /* DIRECT or HALF_OPEN -> DETOURED for the next, longer cool-down. */
+static void copy_reason(struct breaker *b, const char *text);
+
 static enum breaker_change trip(struct breaker *b, const struct breaker_params *p,
                                 enum evidence_source src, uint64_t now)
 {
@@ -238,6 +242,13 @@ static enum breaker_change trip(struct breaker *b, const struct breaker_params *
     if (b->until_ms == 0)
         b->until_ms = 1;        /* 0 would mean "no end" */
     return BREAKER_TRIPPED;
+}
+
+enum breaker_change breaker_trip_now(struct breaker *b, const struct breaker_params *p,
+                                     const char *reason, uint64_t now_ms)
+{
+    copy_reason(b, reason);
+    return trip(b, p, SRC_PROBE, now_ms);
 }
 
 /* "3 connect timeouts in 10m", "2 connect timeouts and 1 missing greeting in 10m" */
@@ -302,6 +313,9 @@ enum breaker_change breaker_failure(struct breaker *b, const struct breaker_para
         b->probe_ok = 0;        /* good probes must come in a row */
     if (!(p->kinds & FAIL_BIT(kind)) || b->state == BREAKER_DETOURED)
         return ch;
+    if (b->state == BREAKER_DIRECT && !p->down_detour
+        && breaker_verdict_fresh(b, p, now_ms) == VERDICT_DOWN_EVERYWHERE)
+        return ch;              /* down for everyone: no reason to detour */
 
     if (b->state == BREAKER_DIRECT) {
         record_failure(b, kind, now_ms);

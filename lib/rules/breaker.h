@@ -60,7 +60,22 @@ struct breaker_params {
     uint64_t decay_ms;           /* healthy time that forgives one trip */
     unsigned kinds;              /* FAIL_BIT mask of kinds that count */
     unsigned probe_successes;    /* good probes in HALF_OPEN to go DIRECT (1..16) */
+    uint64_t verdict_ttl_ms;     /* how long a race's verdict holds (0: 10m) */
+    int down_detour;             /* "down everywhere": 1 detour anyway, 0 keep
+                                    the mail queued on the direct route */
 };
+
+/*
+ * A race's verdict (docs/detection.md): a direct probe and a control probe,
+ * through a path outside the censored network, side by side.
+ *   VERDICT_OPEN             the direct path greeted
+ *   VERDICT_BLOCKED_HERE     the control path greeted, the direct did not
+ *   VERDICT_DOWN_EVERYWHERE  both failed: the host is down, not blocked
+ * It is kept with the breaker (and so in Redis) with its time; it is fresh
+ * for params->verdict_ttl_ms.
+ */
+enum verdict { VERDICT_NONE = 0, VERDICT_OPEN, VERDICT_BLOCKED_HERE, VERDICT_DOWN_EVERYWHERE,
+               VERDICT_COUNT };
 
 struct breaker {
     enum breaker_state state;
@@ -77,6 +92,8 @@ struct breaker {
     uint64_t last_failure_ms;
     uint64_t decay_from_ms;      /* DIRECT: trips last decayed, or state began */
     enum evidence_source source; /* what caused the last transition */
+    enum verdict verdict;        /* the last race's, or VERDICT_NONE */
+    uint64_t verdict_ms;         /* when it was reached (0 with NONE) */
     char reason[BREAKER_REASON_MAX];        /* why, in words, for show/log */
 };
 
@@ -132,6 +149,25 @@ enum breaker_change breaker_force(struct breaker *b, enum breaker_state state,
  * explains them); kind_counts keep them as evidence. */
 void breaker_forget(struct breaker *b, uint64_t from_ms);
 
+/*
+ * A race's verdict about the address (breaker_verdict.c).  BLOCKED_HERE
+ * detours at once, as a trip would (its cool-down, then half-open probes on
+ * the direct path tell when the block lifts); DOWN_EVERYWHERE under
+ * !params->down_detour ends a detour that evidence (not an administrator or
+ * a feed) made and, while fresh, keeps failures from counting: a host that
+ * nobody reaches is no reason to hand its mail to a relay.  OPEN is only
+ * recorded.  reason (NULL: a default) becomes the breaker's reason when the
+ * state changes.
+ */
+enum breaker_change breaker_verdict(struct breaker *b, const struct breaker_params *p,
+                                    enum verdict v, const char *reason, uint64_t now_ms);
+/* The verdict while fresh (now - verdict_ms < ttl), else VERDICT_NONE. */
+enum verdict breaker_verdict_fresh(const struct breaker *b, const struct breaker_params *p,
+                                   uint64_t now_ms);
+const char *verdict_name(enum verdict v);   /* none|open|blocked-here|down-everywhere */
+int verdict_parse(const char *name, enum verdict *v);
+#define VERDICT_DEFAULT_TTL_MS (10 * 60000ULL)
+
 /* True when mail for this address should avoid the direct path. */
 int breaker_is_detoured(const struct breaker *b);
 
@@ -141,8 +177,10 @@ int breaker_state_parse(const char *name, enum breaker_state *s);
 /*
  * One-line text form kept in Redis:
  *   v1 state=detoured since=MS until=MS trips=N probe_ok=N src=log ok=MS
- *   fail=MS decay=MS counts=timeout:3,refused:1 fails=MS:timeout,... reason=TEXT
- * (one line; "-" for empty counts and fails).  The reason is the last field
+ *   fail=MS decay=MS counts=timeout:3,refused:1 fails=MS:timeout,...
+ *   [verdict=blocked-here:MS] reason=TEXT
+ * (one line; "-" for empty counts and fails; the verdict only when there is
+ * one).  The reason is the last field
  * and runs to the end, verbatim: a breaker's reason holds no control
  * characters.  encode returns the length written (< BREAKER_TEXT_MAX), or -1
  * when buf is too small or b breaks an invariant.  decode validates every

@@ -28,4 +28,11 @@ void breaker_put(struct text *t, const char *fmt, ...);
 int breaker_kind_valid(unsigned k);
 int breaker_reason_valid(const char *text, size_t len);
 
+/* breaker.c's transitions, for breaker_verdict.c: a trip (the growing
+ * cool-down) and a forced DIRECT with a reason. */
+struct breaker;
+struct breaker_params;
+enum breaker_change breaker_trip_now(struct breaker *b, const struct breaker_params *p,
+                                     const char *reason, uint64_t now_ms);
+
 #endif

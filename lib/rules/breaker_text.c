@@ -4,7 +4,7 @@
  * per address: breaker_encode() and breaker_decode(), see breaker.h.
  *
  *   v1 state=S since=MS until=MS trips=N probe_ok=N src=SRC ok=MS fail=MS
- *   decay=MS counts=KIND:N,...|- fails=MS:KIND,...|- reason=TEXT
+ *   decay=MS counts=KIND:N,...|- fails=MS:KIND,...|- [verdict=V:MS] reason=TEXT
  *
  * Numbers are canonical decimals, names those of breaker_state_name(),
  * fail_kind_name() and evidence_source_name(); the reason runs to the end.
@@ -30,7 +30,8 @@ static int breaker_valid(const struct breaker *b)
 
     if ((unsigned)b->state > BREAKER_HALF_OPEN || (unsigned)b->source >= SRC_COUNT
         || b->nfails > BREAKER_MAX_FAILS || b->trips > BREAKER_MAX_TRIPS
-        || b->probe_ok > BREAKER_MAX_FAILS)
+        || b->probe_ok > BREAKER_MAX_FAILS || (unsigned)b->verdict >= VERDICT_COUNT
+        || (b->verdict == VERDICT_NONE) != (b->verdict_ms == 0))
         return 0;
     if (b->state != BREAKER_DETOURED && b->until_ms != 0)
         return 0;
@@ -64,7 +65,10 @@ int breaker_encode(const struct breaker *b, char *buf, size_t size)
     for (unsigned i = 0; i < b->nfails; i++)
         breaker_put(&t, "%s%llu:%s", i ? "," : "", (unsigned long long)b->fails_ms[i],
             fail_kind_name((enum fail_kind)b->fail_kinds[i]));
-    breaker_put(&t, "%s reason=%s", b->nfails ? "" : "-", b->reason);
+    breaker_put(&t, "%s", b->nfails ? "" : "-");
+    if (b->verdict != VERDICT_NONE)
+        breaker_put(&t, " verdict=%s:%llu", verdict_name(b->verdict), (unsigned long long)b->verdict_ms);
+    breaker_put(&t, " reason=%s", b->reason);
     if (t.overflow) {
         buf[0] = 0;
         return -1;
@@ -138,6 +142,11 @@ static const char *kind_of(unsigned i)
     return fail_kind_name((enum fail_kind)i);       /* NULL for FAIL_NONE */
 }
 
+static const char *verdict_of(unsigned i)
+{
+    return verdict_name((enum verdict)i);
+}
+
 static const char *source_of(unsigned i)
 {
     return evidence_source_name((enum evidence_source)i);
@@ -201,7 +210,16 @@ int breaker_decode(const char *text, size_t len, struct breaker *out)
         || num(&c, " ok=", UINT64_MAX, &b.last_success_ms) < 0
         || num(&c, " fail=", UINT64_MAX, &b.last_failure_ms) < 0
         || num(&c, " decay=", UINT64_MAX, &b.decay_from_ms) < 0
-        || decode_counts(&c, &b) < 0 || decode_fails(&c, &b) < 0 || lit(&c, " reason=") < 0)
+        || decode_counts(&c, &b) < 0 || decode_fails(&c, &b) < 0)
+        return -1;
+    if (c.end - c.p > 9 && memcmp(c.p, " verdict=", 9) == 0) {
+        unsigned v;
+        if (word(&c, " verdict=", verdict_of, VERDICT_COUNT, &v) < 0 || v == VERDICT_NONE
+            || num(&c, ":", UINT64_MAX, &b.verdict_ms) < 0 || b.verdict_ms == 0)
+            return -1;
+        b.verdict = (enum verdict)v;
+    }
+    if (lit(&c, " reason=") < 0)
         return -1;
     b.state = (enum breaker_state)state;
     b.source = (enum evidence_source)src;

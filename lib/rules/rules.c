@@ -149,7 +149,11 @@ static void check_outage(struct rules *r, uint64_t now)
 {
     char explain[RULES_EXPLAIN_MAX];
     struct outage_status os;
-    enum outage_change oc = outage_update(r->outage, now);
+    enum outage_change oc;
+
+    if (now < r->outage_hold_ms && !outage_active(r->outage))
+        return;                 /* races under way will say whether the paths out work */
+    oc = outage_update(r->outage, now);
 
     if (oc == OUTAGE_SAME)
         return;
@@ -332,6 +336,33 @@ int rules_force(struct rules *r, const struct netaddr *addr, enum breaker_state 
     ch = breaker_force(&e->b, state, src, reason, until_ms, now_ms);
     report_addr(r, e, old, ch, now_ms, 1);
     return (int)ch;
+}
+
+int rules_verdict(struct rules *r, const struct netaddr *addr, const char *host, const char *domain,
+                  enum verdict v, const char *reason, uint64_t now_ms)
+{
+    struct addr_entry *e;
+    enum breaker_state old;
+    enum breaker_change ch;
+    int rc;
+
+    if (v == VERDICT_NONE || (unsigned)v >= VERDICT_COUNT)
+        return RULES_EINVAL;
+    if ((rc = begin(r, addr, host, domain, -1, SRC_PROBE, now_ms, &e)) < 0)
+        return rc;
+    old = e->b.state;
+    if (v == VERDICT_BLOCKED_HERE)     /* reached from outside: not the uplink's failure */
+        outage_record(r->outage, &e->addr, e->domain, 0, now_ms);
+    ch = breaker_verdict(&e->b, &e->params, v, reason, now_ms);
+    e->dirty = 1;               /* the verdict itself is worth sharing */
+    report_addr(r, e, old, ch, now_ms, 1);
+    return (int)ch;
+}
+
+void rules_outage_hold(struct rules *r, uint64_t until_ms)
+{
+    if (until_ms > r->outage_hold_ms)
+        r->outage_hold_ms = until_ms;
 }
 
 int rules_tick(struct rules *r, uint64_t now_ms)

@@ -183,6 +183,17 @@ int rules_force(struct rules *r, const struct netaddr *addr, enum breaker_state 
                 enum evidence_source src, const char *reason, uint64_t until_ms,
                 uint64_t now_ms);
 
+/* breaker_verdict() on one address: a race's conclusion (docs/detection.md).
+ * domain, when known, picks the destination's parameters (down_everywhere
+ * policy).  Returns the breaker's change (>= 0) or an RULES_E* error. */
+int rules_verdict(struct rules *r, const struct netaddr *addr, const char *host, const char *domain,
+                  enum verdict v, const char *reason, uint64_t now_ms);
+
+/* No local outage begins before until_ms: races of direct against control
+ * probes are under way and tell a range block (the control path reaches
+ * the hosts) from a dead uplink first.  An outage in force is unaffected. */
+void rules_outage_hold(struct rules *r, uint64_t until_ms);
+
 /* Time passes: cool-downs end, failures expire, trips decay, the outage
  * guard re-evaluates.  Call it on a timer (about every second).  Returns the
  * number of events reported, or RULES_EBUSY. */

@@ -17,6 +17,7 @@ struct rules {
     int busy;                    /* inside a callback */
     int events;                  /* reported since the public call began */
     uint64_t refused;            /* evidence refused with RULES_EFULL */
+    uint64_t outage_hold_ms;     /* no outage begins before this (rules_outage_hold) */
 };
 
 /* The normalised domain in buf, or NULL. */

@@ -102,6 +102,8 @@ static void json_breaker(struct json *j, const struct store_addr *a)
     json_kv_string(j, "reason", a->b.reason);
     json_kv_string(j, "source", evidence_source_name(a->b.source));
     json_kv_uint(j, "trips", a->b.trips);
+    json_kv_string(j, "verdict", verdict_name(a->b.verdict));
+    json_kv_uint(j, "verdict_at", a->b.verdict_ms / 1000);
     json_key(j, "evidence");
     json_begin_object(j);
     for (int k = FAIL_NONE + 1; k < FAIL_KIND_COUNT; k++)
@@ -149,6 +151,10 @@ static int show_address(struct ctl *c, const char *addr)
            ctl_when(a.b.since_ms, t, sizeof(t)), ctl_relative(a.b.since_ms, r, sizeof(r)));
     if (a.b.reason[0])
         printf("why:         %s (%s)\n", a.b.reason, evidence_source_name(a.b.source));
+    if (a.b.verdict != VERDICT_NONE)
+        printf("verdict:     %s at %s%s (a race of the direct against a control path)\n",
+               verdict_name(a.b.verdict), ctl_when(a.b.verdict_ms, t, sizeof(t)),
+               ctl_relative(a.b.verdict_ms, r, sizeof(r)));
     if (a.b.state == BREAKER_DETOURED && a.b.until_ms)
         printf("cool-down:   until %s%s, then probed\n", ctl_when(a.b.until_ms, t, sizeof(t)),
                ctl_relative(a.b.until_ms, r, sizeof(r)));

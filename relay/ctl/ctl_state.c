@@ -166,7 +166,8 @@ static void list_addr(const struct store_addr *a, void *arg)
 {
     struct list_ctx *lc = arg;
     char t[32], r[48];
-    if (a->b.state == BREAKER_DIRECT && !lc->c->all)
+    /* A host down everywhere stays direct, but is worth seeing. */
+    if (a->b.state == BREAKER_DIRECT && a->b.verdict != VERDICT_DOWN_EVERYWHERE && !lc->c->all)
         return;
     lc->shown++;
     if (lc->j) {
@@ -176,10 +177,14 @@ static void list_addr(const struct store_addr *a, void *arg)
         json_kv_string(lc->j, "state", breaker_state_name(a->b.state));
         json_kv_uint(lc->j, "since", a->b.since_ms / 1000);
         json_kv_string(lc->j, "reason", a->b.reason);
+        json_kv_string(lc->j, "verdict", verdict_name(a->b.verdict));
+        json_kv_uint(lc->j, "verdict_at", a->b.verdict_ms / 1000);
         json_end_object(lc->j);
     } else {
-        printf("address  %-39s %-10s since %s%s  %s%s%s\n", a->addr, breaker_state_name(a->b.state),
+        int v = a->b.verdict != VERDICT_NONE;
+        printf("address  %-39s %-10s since %s%s  %s%s%s%s%s%s\n", a->addr, breaker_state_name(a->b.state),
                ctl_when(a->b.since_ms, t, sizeof(t)), ctl_relative(a->b.since_ms, r, sizeof(r)),
+               v ? "[" : "", v ? verdict_name(a->b.verdict) : "", v ? "] " : "",
                a->host[0] ? a->host : "", a->host[0] && a->b.reason[0] ? ": " : "", a->b.reason);
     }
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "control.h"
 #include "engine_int.h"
 #include "feedpolicy.h"
 #include "feedset.h"
@@ -119,6 +120,7 @@ static void on_mx(const struct mx_result *res, void *arg)
 {
     struct rules_mx mx[MX_MAX_HOSTS * MX_MAX_ADDRS];
     size_t n = 0;
+    int racing = 0;
     (void)arg;
 
     if (res->status == MX_OK) {
@@ -133,10 +135,16 @@ static void on_mx(const struct mx_result *res, void *arg)
             }
         if (n > 0)
             rules_domain_set_mx(eng.rules, res->domain, mx, n, clock_now_ms());
+        /* Addresses with no fresh verdict are raced against a control
+         * path; the milter's answer waits for them (within route_wait). */
+        for (size_t i = 0; i < n; i++)
+            if (!feedpolicy_allowed(&mx[i].addr))
+                racing |= control_consider(&mx[i].addr, mx[i].host, res->domain, clock_now_ms());
     }
     /* Whatever DNS said, the domain now has an answer for the milter,
      * unless its new detour is still on its way into Postfix. */
-    engine_show_unless_pending(res->domain);
+    if (!racing)
+        engine_show_unless_pending(res->domain);
 }
 
 void engine_resolve(const char *domain)
@@ -168,6 +176,21 @@ static void on_probe_result(const struct netaddr *addr, const char *host,
         store_async_record(text, host, ASTORE_FAILURE, probe_fail_kind(r->kind), SRC_PROBE, &p, now,
                       BREAKER_DIRECT, 0, NULL);
     }
+}
+
+/* A race ended (control.c): a result without a verdict is a probe's
+ * evidence like any other; the domains that waited get their answer. */
+static void on_control_done(const struct race_outcome *o, const char *host, const char *const *domains,
+                            size_t ndomains, void *arg)
+{
+    (void)arg;
+    if (o && (o->decision == RACE_NO_CONTROL || o->decision == RACE_OPEN) && o->direct.done) {
+        struct probe_result r = {.kind = o->direct.kind, .elapsed_ms = o->direct.ms, .addr = o->addr,
+                                 .text = o->direct_text};
+        on_probe_result(o->addr, host, &r, NULL);
+    }
+    for (size_t i = 0; i < ndomains; i++)
+        engine_show_unless_pending(domains[i]);
 }
 
 /* ---- Rules events ---- */
@@ -239,9 +262,10 @@ static void record(const struct netaddr *addr, const char *host, const char *dom
     if (feedpolicy_seen(addr, host, t))
         return;                 /* an allow list's address: never detoured */
     params_for(addr, host, domain, &p, NULL);
-    if (op == ASTORE_FAILURE)
+    if (op == ASTORE_FAILURE) {
         rules_failure(eng.rules, addr, host, domain, kind, SRC_LOG, t);
-    else
+        control_consider(addr, host, domain, t);    /* a verdict in seconds, not after N timeouts */
+    } else
         rules_success(eng.rules, addr, host, domain, SRC_LOG, t);
     if (!rules_outage(eng.rules) || !outage_active(rules_outage(eng.rules)))
         store_async_record(netaddr_format(addr, text, sizeof(text)), host, op, kind, SRC_LOG, &p, t,
@@ -417,7 +441,8 @@ static int engine_start(struct daemon *d)
         return -1;
     }
     if ((eng.dns = mxresolve_new(d->base)) == NULL || recheck_start(d->base, &cfg->probe, on_probe_result, NULL) < 0
-        || relayhealth_start(d->base, cfg, engine_on_relay_change, NULL) < 0) {
+        || relayhealth_start(d->base, cfg, engine_on_relay_change, NULL) < 0
+        || control_start(d->base, cfg, eng.rules, on_control_done, NULL) < 0) {
         msg_warn(MOD, "cannot set up DNS resolution and probes");
         return -1;
     }
@@ -449,6 +474,7 @@ static void engine_stop(struct daemon *d)
     engine_pending_clear();
     feedset_stop();
     feedpolicy_stop();
+    control_stop();
     recheck_stop();
     relayhealth_stop();
     if (eng.dns)
@@ -469,6 +495,7 @@ static void engine_reload(struct daemon *d, const struct cfg *old)
     (void)old;
     relayhealth_configure(d->cfg);
     recheck_configure(&d->cfg->probe);
+    control_configure(d->cfg);
     feedpolicy_configure(d->cfg);
     feedset_configure(d->cfg);
     engine_on_relay_change(NULL, 1, NULL);

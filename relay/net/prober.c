@@ -245,6 +245,23 @@ static int add_probe(struct prober *p, const struct netaddr *addr, int port, con
     return 0;
 }
 
+int prober_connected(const struct prober *p, const struct netaddr *addr, int port, const char *source)
+{
+    char canon[NETADDR_STRLEN] = "";
+
+    if (port <= 0 || port > 65535)
+        port = p->port;
+    if (source && netaddr_canon(source, canon, sizeof(canon)) == NULL)
+        return 0;
+    if (source == NULL)
+        snprintf(canon, sizeof(canon), "%s", p->source);
+    for (const struct probe *pr = p->all; pr; pr = pr->next)
+        if (pr->proxy == NULL && pr->state == ST_READING && pr->port == port
+            && netaddr_equal(&pr->addr, addr) && strcmp(pr->source, canon) == 0)
+            return 1;
+    return 0;
+}
+
 int prober_probe(struct prober *p, const struct netaddr *addr, int port, const char *source,
                  probe_fn fn, void *arg)
 {

@@ -135,6 +135,11 @@ int prober_probe(struct prober *p, const struct netaddr *addr, int port, const c
 int prober_probe_via(struct prober *p, const struct netaddr *addr, int port,
                      const struct socks5_proxy *proxy, probe_fn fn, void *arg);
 
+/* 1 when a direct probe of addr:port from source (NULL: the configured one)
+ * has its TCP connection up and waits for the greeting: the host answers,
+ * however slow its banner (a greet pause).  0 otherwise. */
+int prober_connected(const struct prober *p, const struct netaddr *addr, int port, const char *source);
+
 /* Drops every callback registered with fn and arg; a probe nobody waits
  * for any more is stopped.  Returns how many were dropped. */
 unsigned prober_cancel(struct prober *p, probe_fn fn, void *arg);

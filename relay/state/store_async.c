@@ -130,6 +130,10 @@ static void apply(struct breaker *b, const struct op *o, int *changed)
     case ASTORE_FORCE:
         ch = breaker_force(b, o->state, o->src, o->reason, o->until_ms, o->now_ms);
         break;
+    case ASTORE_VERDICT:
+        ch = breaker_verdict(b, &o->p, o->verdict, o->reason, o->now_ms);
+        *changed = 1;           /* the verdict is news even when the state is not */
+        break;
     case ASTORE_UNDO_TRIP:
         if (b->state == BREAKER_DETOURED && b->source == SRC_LOG && b->since_ms >= o->until_ms) {
             ch = breaker_force(b, BREAKER_DIRECT, SRC_LOG, o->reason, 0, o->now_ms);
@@ -297,14 +301,17 @@ static void flush(struct entry *e)
         send_cas(e, 0);
 }
 
-void store_async_record(const char *addr, const char *host, enum store_async_op type, enum fail_kind kind,
-                   enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
-                   enum breaker_state state, uint64_t until_ms, const char *reason)
+/* The address's next op, filled in but for the caller's fields; NULL when
+ * it cannot be queued (counted as dropped). */
+static struct op *queue_op(struct entry **ep, const char *addr, const char *host, enum store_async_op type,
+                           enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
+                           const char *reason)
 {
     struct entry *e = store_async_lookup(addr, 1);
+    *ep = e;
     if (e == NULL) {
         astore.stats.dropped++;
-        return;
+        return NULL;
     }
     if (host && *host)
         snprintf(e->host, sizeof(e->host), "%s", host);
@@ -316,7 +323,7 @@ void store_async_record(const char *addr, const char *host, enum store_async_op 
 drop:
         astore.stats.dropped++;
         if (e->nops == ASTORE_MAX_OPS)
-            return;
+            return NULL;
     }
     if (e->nops == e->capops) {
         unsigned cap = e->capops ? e->capops * 2 : 2;
@@ -325,7 +332,7 @@ drop:
         struct op *grown = realloc(e->ops, cap * sizeof(*grown));
         if (grown == NULL) {
             astore.stats.dropped++;
-            return;
+            return NULL;
         }
         e->ops = grown;
         e->capops = cap;
@@ -333,13 +340,35 @@ drop:
     struct op *o = &e->ops[e->nops++];
     memset(o, 0, sizeof(*o));
     o->type = type;
-    o->kind = kind;
     o->src = src;
     o->p = *p;
     o->now_ms = now_ms;
+    snprintf(o->reason, sizeof(o->reason), "%s", reason ? reason : "");
+    return o;
+}
+
+void store_async_record(const char *addr, const char *host, enum store_async_op type, enum fail_kind kind,
+                   enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
+                   enum breaker_state state, uint64_t until_ms, const char *reason)
+{
+    struct entry *e;
+    struct op *o = queue_op(&e, addr, host, type, src, p, now_ms, reason);
+    if (o == NULL)
+        return;
+    o->kind = kind;
     o->state = state;
     o->until_ms = until_ms;
-    snprintf(o->reason, sizeof(o->reason), "%s", reason ? reason : "");
+    flush(e);
+}
+
+void store_async_verdict(const char *addr, const char *host, const struct breaker_params *p,
+                         enum verdict v, const char *reason, uint64_t now_ms)
+{
+    struct entry *e;
+    struct op *o = queue_op(&e, addr, host, ASTORE_VERDICT, SRC_PROBE, p, now_ms, reason);
+    if (o == NULL)
+        return;
+    o->verdict = v;
     flush(e);
 }
 

@@ -76,7 +76,7 @@ struct store_async_stats {
  * goes DIRECT only if it is DETOURED by log evidence since until_ms (the
  * outage window's start), so an older trip, another MTA's lesson from
  * before the outage, stays. */
-enum store_async_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE, ASTORE_UNDO_TRIP };
+enum store_async_op { ASTORE_FAILURE, ASTORE_SUCCESS, ASTORE_FORCE, ASTORE_UNDO_TRIP, ASTORE_VERDICT };
 
 int store_async_start(struct event_base *base, const struct cfg_redis *rc, const char *site,
                  const struct store_async_callbacks *cb);
@@ -89,6 +89,11 @@ int store_async_is_up(void);
 void store_async_record(const char *addr, const char *host, enum store_async_op op, enum fail_kind kind,
                    enum evidence_source src, const struct breaker_params *p, uint64_t now_ms,
                    enum breaker_state state, uint64_t until_ms, const char *reason);
+
+/* Queues a race's verdict about addr (breaker_verdict() on the shared
+ * record, with p the destination's parameters and reason its sentence). */
+void store_async_verdict(const char *addr, const char *host, const struct breaker_params *p,
+                         enum verdict v, const char *reason, uint64_t now_ms);
 
 /* Writes a destination record, fire and forget (it is derived data). */
 void store_async_domain_put(const struct store_domain *d);

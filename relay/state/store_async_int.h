@@ -50,6 +50,7 @@ struct op {
     uint64_t now_ms;
     enum breaker_state state;
     uint64_t until_ms;
+    enum verdict verdict;           /* ASTORE_VERDICT */
     char reason[BREAKER_REASON_MAX];
 };
 

@@ -204,6 +204,20 @@ tests_unit_test_ctl_doctor_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_ctl) -I$(top_sr
 tests_unit_test_ctl_doctor_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ctl_doctor_LDADD = $(LIB_TEST_LIBS)
 
+check_PROGRAMS += tests/unit/test_verdict
+TESTS += tests/unit/test_verdict
+tests_unit_test_verdict_SOURCES = tests/unit/test_verdict.c
+tests_unit_test_verdict_CPPFLAGS = $(AM_CPPFLAGS) $(INC_lib_rules) -I$(top_srcdir)/tests/unit
+tests_unit_test_verdict_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_verdict_LDADD = $(LIB_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_race
+TESTS += tests/unit/test_race
+tests_unit_test_race_SOURCES = tests/unit/test_race.c
+tests_unit_test_race_CPPFLAGS = $(AM_CPPFLAGS) $(INC_relay_net) -I$(top_srcdir)/tests/unit
+tests_unit_test_race_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_race_LDADD = $(RELAY_TEST_LIBS)
+
 check_PROGRAMS += tests/unit/test_socks5
 TESTS += tests/unit/test_socks5
 tests_unit_test_socks5_SOURCES = tests/unit/test_socks5.c

@@ -117,6 +117,8 @@ START_TEST(feed_errors_named_by_line) { expect_errors("feed-errors"); }
 END_TEST
 START_TEST(kernel_tunnels_may_not_share_table_mark_or_name) { expect_errors("kernel-clash"); }
 END_TEST
+START_TEST(control_path_errors_named_by_line) { expect_errors("control-errors"); }
+END_TEST
 
 START_TEST(missing_file_is_an_error)
 {
@@ -251,6 +253,7 @@ Suite *make_suite(void)
     tcase_add_test(tc, syntax_error_has_line);
     tcase_add_test(tc, feed_errors_named_by_line);
     tcase_add_test(tc, kernel_tunnels_may_not_share_table_mark_or_name);
+    tcase_add_test(tc, control_path_errors_named_by_line);
     tcase_add_test(tc, feeds_read_with_defaults);
     tcase_add_test(tc, missing_file_is_an_error);
     tcase_add_test(tc, destination_matching_prefers_specific);

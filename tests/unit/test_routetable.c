@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Unit tests for relay/routes/routetable, with the real postmap(1) and the system's Postfix configuration
- * (/etc/postfix): tables are built in a temporary directory and read back
+ * Unit tests for relay/routes/routetable, with the real postmap(1) and a
+ * Postfix configuration directory of the test's own (an empty main.cf: a
+ * Debian install answered "No configuration" has none in /etc/postfix):
+ * tables are built in a temporary directory and read back
  * with `postmap -q`; SKIP_CASE when /usr/sbin/postmap is missing.
  *
  * Then the root helper (relay/core/privsep starting mxdetour-helper, found
@@ -31,9 +33,9 @@
 #include "routetable.h"
 
 #define POSTMAP "/usr/sbin/postmap"
-#define CONFDIR "/etc/postfix"
+#define CONFDIR confdir
 
-static char dir[64], table[128];
+static char dir[64], table[128], confdir[96];
 static struct cfg_routes rt;
 static int warnings;
 
@@ -50,6 +52,13 @@ static void setup(void)
     snprintf(dir, sizeof(dir), "/tmp/mxd-routetable-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(table, sizeof(table), "%s/transport", dir);
+    snprintf(confdir, sizeof(confdir), "%s.etc", dir);     /* beside: stray_files() reads dir */
+    ck_assert_int_eq(mkdir(confdir, 0755), 0);
+    char mc[128];
+    snprintf(mc, sizeof(mc), "%s/main.cf", confdir);
+    FILE *f = fopen(mc, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
     memset(&rt, 0, sizeof(rt));
     rt.mode = ROUTES_TABLE;
     rt.table = table;
@@ -63,8 +72,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", dir, confdir);
     ck_assert_int_eq(system(cmd), 0);
     msg_set_capture(NULL);
 }
@@ -81,7 +90,7 @@ static const char *lookup(const char *key)
     char cmd[512];
     FILE *fp;
 
-    snprintf(cmd, sizeof(cmd), POSTMAP " -c " CONFDIR " -q '%s' hash:%s 2>/dev/null", key, table);
+    snprintf(cmd, sizeof(cmd), POSTMAP " -c %s -q '%s' hash:%s 2>/dev/null", confdir, key, table);
     out[0] = 0;
     ck_assert_ptr_nonnull(fp = popen(cmd, "r"));
     if (fgets(out, sizeof(out), fp) == NULL)
