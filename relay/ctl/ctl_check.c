@@ -143,6 +143,13 @@ static int read_health(const char *path, struct health *h, struct problems *p)
                 h->relays_down++;
                 problem(&seen, SEV_WARNING, "relay %.64s down", line + 6);
             }
+        } else if (strncmp(line, "control ", 8) == 0) {
+            char name[65], state[8];
+            unsigned long long ms;
+            n = 0;
+            if (sscanf(line + 8, "%64s %7s %llu%n", name, state, &ms, &n) == 3 && strcmp(state, "up") != 0)
+                problem(&seen, SEV_WARNING, "control path %.64s down%.120s: verdicts rest on the breaker "
+                        "alone", name, line[8 + n] == ':' ? line + 8 + n : "");
         } else if (strncmp(line, "destination ", 12) == 0) {
             unsigned up, configured;
             n = 0;

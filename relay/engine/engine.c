@@ -382,6 +382,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     recheck_tick(eng.rules, now);
     feedpolicy_tick(now);
     health_note_rules(eng.rules);
+    char paths[2048];
+    control_paths_text(paths, sizeof(paths));
+    health_note_control(paths);
     engine_logs_tick(eng.d->cfg, now);
 }
 

@@ -114,6 +114,8 @@ static void finish(struct race *x, enum race_decision d, int cut_short)
     };
     race_fn fn = x->fn;
     void *arg = x->arg;
+    struct netaddr addr = x->addr;
+    char path[sizeof(x->path)], dtext[PROBER_TEXT_MAX], ctext[PROBER_TEXT_MAX];
 
     o.elapsed_ms = clock_mono_ms() - x->start_ms;
     leg_phrase(dp, sizeof(dp), &x->direct, o.elapsed_ms);
@@ -134,7 +136,16 @@ static void finish(struct race *x, enum race_decision d, int cut_short)
                  x->control_text, dp);
         break;
     }
-    race_free(x);       /* before the call: it may start another race for addr */
+    /* The race is freed before the call (it may start another race for the
+     * address): the outcome points at copies. */
+    memcpy(path, x->path, sizeof(path));
+    memcpy(dtext, x->direct_text, sizeof(dtext));
+    memcpy(ctext, x->control_text, sizeof(ctext));
+    o.addr = &addr;
+    o.path = path;
+    o.direct_text = dtext;
+    o.control_text = ctext;
+    race_free(x);
     fn(&o, arg);
 }
 

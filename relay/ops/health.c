@@ -39,6 +39,7 @@ static struct {
         char reason[256];
     } logs[HEALTH_MAX_LOGS];
     size_t nlogs;
+    char control[2048];             /* "control ..." lines, each ending in '\n' */
 } hl;
 
 static const char *const log_state_names[] = {"ok", "missing", "unreadable", "silent"};
@@ -77,6 +78,17 @@ void health_note_rules(const struct rules *r)
         outage_status(o, &os);
     metrics_set(MET_LOCAL_OUTAGE, 0, os.active != 0);
     snprintf(hl.outage_reason, sizeof(hl.outage_reason), "%s", os.active && os.reason ? os.reason : "");
+}
+
+void health_note_control(const char *lines)
+{
+    size_t n = 0;
+    /* Whole lines only, printable: the file is read by a parser of lines. */
+    for (const char *p = lines ? lines : ""; *p && n + 1 < sizeof(hl.control); p++)
+        hl.control[n++] = (*p == '\n' || (*p >= ' ' && *p < 0x7f)) ? *p : '?';
+    while (n > 0 && hl.control[n - 1] != '\n')
+        n--;
+    hl.control[n] = 0;
 }
 
 unsigned health_relays_up(const struct cfg *cfg, const struct cfg_dest *d)
@@ -168,6 +180,7 @@ static int write_file(void)
     feedset_counts(&feeds, &loaded);
     if (feeds)
         fprintf(fp, "feeds %u %u\n", loaded, feeds);
+    fputs(hl.control, fp);
     uint64_t now = clock_now_ms();
     for (size_t i = 0; i < hl.nlogs; i++) {
         uint64_t since = hl.logs[i].since_ms;

@@ -18,6 +18,10 @@
  *     relay NAME up|down                     (one per configured relay)
  *     destination UP CONFIGURED NAME         (one per destination with relays)
  *     feeds LOADED CONFIGURED                (with feeds: how many have a version in force)
+ *     control NAME up|down GREETING_MS[: REASON]
+ *                                            (one per control path: a relay's SOCKS5
+ *                                            proxy or tunnel; GREETING_MS: its mean
+ *                                            greeting time, 0 before the first)
  *     log ok|missing|unreadable|silent SECONDS SOURCE[: REASON]
  *                                            (one per configured log; SECONDS: how long
  *                                            in that state, for silent since the last
@@ -65,6 +69,10 @@ struct health_log {
 };
 
 void health_note_logs(const struct health_log *logs, size_t n);
+
+/* The engine's tick: the control paths, as "control ..." lines (control.h),
+ * copied for the next health file. */
+void health_note_control(const char *lines);
 
 /* How many of the destination's relays are up now (relayhealth). */
 unsigned health_relays_up(const struct cfg *cfg, const struct cfg_dest *d);
