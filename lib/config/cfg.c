@@ -131,7 +131,8 @@ static void nexthop_target(const char *nexthop, char **host, int *port)
 static void read_relays(struct cfg_reader *r, const config_setting_t *root, struct cfg *c)
 {
     static const char *const keys[] = {"name", "type", "nexthop", "transport", "mode", "check",
-                                       "source_address", "interface", CFG_KERNEL_KEYS, NULL};
+                                       "source_address", "interface", CFG_KERNEL_KEYS,
+                                       CFG_DELIVER_RELAY_KEYS, NULL};
     static const char *const types[] = {"smarthost", "tunnel", NULL};
     static const char *const modes[] = {"transport", "kernel", NULL};
     const config_setting_t *l = cfg_read_list(r, root, "relays");
@@ -423,7 +424,8 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
                                        "milter", "postfix", "feeds", "feed_check",
-                                       "metrics", "log_silence", NULL};
+                                       "metrics", "log_silence",
+                                       CFG_DELIVER_KEYS, NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -470,6 +472,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     read_postfix(&r, root, &c->postfix);
     cfg_read_feeds(&r, root, c);
     cfg_metrics_read(&r, root, &c->metrics);
+    cfg_read_deliver(&r, root, c);
     config_destroy(&lc);
     cfg_errors_sort(errors);
     if (errors->count > 0) {
@@ -555,6 +558,7 @@ void cfg_free(struct cfg *c)
     }
     free(c->logs);
     free(c->probe.source_address);
+    cfg_free_deliver(c);        /* before the relays it reads */
     for (size_t i = 0; i < c->nrelays; i++) {
         free(c->relays[i].name);
         free(c->relays[i].nexthop);
