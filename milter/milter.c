@@ -99,6 +99,7 @@ static struct snapshot *snapshot_new(const struct cfg *cfg)
         goto fail;
     s->set.route_wait_ms = cfg->milter.route_wait_ms;
     s->set.trace_header = cfg->milter.trace_header;
+    s->set.dkim_log_interval_ms = cfg->deliver.dkim_log_interval_ms;
     if (cfg->ndests && (s->dests->dests = calloc(cfg->ndests, sizeof(struct cfg_dest))) == NULL)
         goto fail;
     for (size_t i = 0; i < cfg->ndests; i++) {

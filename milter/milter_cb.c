@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "milter_dkim.h"
 #include "milter_int.h"
 #include "msg.h"
 #include "netaddr.h"
@@ -35,6 +36,7 @@
 #define TRACE_GROUPS 4
 #define TRACE_TEXT 600
 #define LOG_EVERY_MS 60000
+#define DETOUR_RELAYS 4             /* relays one message is counted under */
 
 struct trace_group {
     char relay[sizeof(((struct routeview_entry *)0)->relay)];
@@ -50,6 +52,10 @@ struct msgctx {
     char hold_reason[DOMAIN_MAXLEN + 540];
     size_t ngroups;
     struct trace_group *groups;     /* TRACE_GROUPS, made when first needed */
+    char mailfrom[DOMAIN_MAXLEN + 1];   /* MAIL FROM domain; "" for <> */
+    char relays[DETOUR_RELAYS][sizeof(((struct routeview_entry *)0)->relay)];
+    size_t nrelays;                 /* relays the message is detoured through */
+    struct milter_dkim dkim;        /* From: and DKIM-Signature d= (milter_dkim.h) */
 };
 
 struct connctx {
@@ -130,6 +136,16 @@ static void trace_add(struct msgctx *mc, const char *domain, const struct routev
     }
     g->len += (size_t)snprintf(g->domains + g->len, sizeof(g->domains) - g->len, "%s%s",
                                g->len ? ", " : "", domain);
+}
+
+/* Remembers a relay the message goes through, for the DKIM count at its end. */
+static void note_relay(struct msgctx *mc, const char *relay)
+{
+    for (size_t i = 0; i < mc->nrelays; i++)
+        if (strcmp(mc->relays[i], relay) == 0)
+            return;
+    if (mc->nrelays < DETOUR_RELAYS)
+        snprintf(mc->relays[mc->nrelays++], sizeof(mc->relays[0]), "%s", relay[0] ? relay : "unknown");
 }
 
 /* The recipient's fate under a policy answer. */
@@ -227,7 +243,6 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 {
     struct connctx *cc = conn_get(ctx);
-    (void)argv;
 
     if (cc == NULL)
         return SMFIS_CONTINUE;
@@ -235,6 +250,8 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
     if ((cc->msg = calloc(1, sizeof(*cc->msg))) == NULL)
         msg_limited(&lim_memory, LOG_EVERY_MS, MILTER_MOD,
                     "out of memory for a message context; mail passes unexamined");
+    else if (argv && argv[0] && domain_of_address(argv[0], cc->msg->mailfrom, sizeof(cc->msg->mailfrom)) < 0)
+        cc->msg->mailfrom[0] = '\0';
     return SMFIS_CONTINUE;
 }
 
@@ -270,6 +287,7 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     case RV_DETOUR:
         metrics_inc(MET_MILTER_DECISIONS, MD_DETOUR);
         msg_debug(MILTER_MOD, "RCPT %s: detoured via %s", rcpt, e.relay);
+        note_relay(mc, e.relay);
         if (set.trace_header)
             trace_add(mc, domain, &e);
         return SMFIS_CONTINUE;
@@ -282,11 +300,21 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
     }
 }
 
+static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
+{
+    struct connctx *cc = smfi_getpriv(ctx);
+
+    if (cc && cc->msg)
+        milter_dkim_header(&cc->msg->dkim, name, value);
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat on_eom(SMFICTX *ctx)
 {
     struct connctx *cc = smfi_getpriv(ctx);
     struct msgctx *mc = cc ? cc->msg : NULL;
     char value[TRACE_TEXT + 400];
+    struct milter_settings set;
 
     if (mc == NULL)
         return SMFIS_CONTINUE;
@@ -303,6 +331,9 @@ static sfsistat on_eom(SMFICTX *ctx)
             msg_limited(&lim_eom, LOG_EVERY_MS, MILTER_MOD, "cannot add the %s header",
                         MILTER_TRACE_HEADER);
     }
+    if (mc->nrelays && milter_settings(&set) == 0)
+        for (size_t i = 0; i < mc->nrelays; i++)
+            milter_dkim_count(&mc->dkim, mc->relays[i], mc->mailfrom, set.dkim_log_interval_ms);
     msg_free(cc);
     return SMFIS_CONTINUE;
 }
@@ -329,9 +360,10 @@ static sfsistat on_close(SMFICTX *ctx)
 }
 
 /*
- * No HELO, header, body or DATA callbacks: libmilter then tells the MTA to
- * skip those steps (SMFIP_NOHELO, SMFIP_NOHDRS, ...), which saves a round
- * trip each.  SMFIF_ADDHDRS is asked for even with the trace header off, so
+ * No HELO, body or DATA callbacks: libmilter then tells the MTA to skip
+ * those steps (SMFIP_NOHELO, SMFIP_NOBODY, ...), which saves a round trip
+ * each.  The headers are read for the deliverability count (From: and
+ * DKIM-Signature, milter_dkim.h); a signer must run before this milter.  SMFIF_ADDHDRS is asked for even with the trace header off, so
  * that a reload can turn it on.
  */
 struct smfiDesc milter_desc = {
@@ -341,6 +373,7 @@ struct smfiDesc milter_desc = {
     .xxfi_connect = on_connect,
     .xxfi_envfrom = on_envfrom,
     .xxfi_envrcpt = on_envrcpt,
+    .xxfi_header = on_header,
     .xxfi_eom = on_eom,
     .xxfi_abort = on_abort,
     .xxfi_close = on_close,

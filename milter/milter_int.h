@@ -38,6 +38,7 @@
 struct milter_settings {
     uint64_t route_wait_ms;
     bool trace_header;
+    uint64_t dkim_log_interval_ms;  /* deliverability log lines per sender domain */
 };
 
 /* Copies the running settings; 0, or -1 when the milter is not running

@@ -10,7 +10,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
  libmilter-dev libconfig-dev libhiredis-dev libevent-dev libc-ares-dev
- libnftables-dev libmnl-dev check
+ libnftables-dev libmnl-dev libspf2-dev check
  redis-server postfix miltertest swaks dnsmasq-base nftables iproute2 procps
  python3 groff-base man-db
  redis-sentinel prometheus debhelper dpkg-dev fakeroot lintian

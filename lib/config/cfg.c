@@ -135,7 +135,7 @@ static void read_relays(struct cfg_reader *r, const config_setting_t *root, stru
 {
     static const char *const keys[] = {"name", "type", "nexthop", "transport", "mode", "check",
                                        "source_address", "interface", CFG_KERNEL_KEYS,
-                                       CFG_CONTROL_KEYS, NULL};
+                                       CFG_CONTROL_KEYS, CFG_DELIVER_RELAY_KEYS, NULL};
     static const char *const types[] = {"smarthost", "tunnel", NULL};
     static const char *const modes[] = {"transport", "kernel", NULL};
     const config_setting_t *l = cfg_read_list(r, root, "relays");
@@ -428,7 +428,8 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     static const char *const keys[] = {"site", "user", "pid_file", "state_dir", "redis", "logs",
                                        "detection", "probe", "relays", "destinations", "routes",
                                        "milter", "postfix", "feeds", "feed_check",
-                                       "metrics", "log_silence", "control", NULL};
+                                       "metrics", "log_silence", "control",
+                                       CFG_DELIVER_KEYS, NULL};
     struct cfg_reader r = {.file = file, .errors = errors};
     config_t lc;
     struct cfg *c;
@@ -479,6 +480,7 @@ struct cfg *cfg_load(const char *file, struct cfg_errors *errors)
     read_postfix(&r, root, &c->postfix);
     cfg_read_feeds(&r, root, c);
     cfg_metrics_read(&r, root, &c->metrics);
+    cfg_read_deliver(&r, root, c);
     config_destroy(&lc);
     cfg_errors_sort(errors);
     if (errors->count > 0) {
@@ -564,6 +566,7 @@ void cfg_free(struct cfg *c)
     }
     free(c->logs);
     free(c->probe.source_address);
+    cfg_free_deliver(c);        /* before the relays it reads */
     for (size_t i = 0; i < c->nrelays; i++) {
         free(c->relays[i].name);
         free(c->relays[i].nexthop);

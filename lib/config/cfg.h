@@ -21,6 +21,7 @@
 
 #include "breaker.h"
 #include "cfg_kernel.h"
+#include "cfg_deliver.h"
 
 #define CFG_DEFAULT_FILE SYSCONFDIR "/mxdetour/mxdetour.conf"
 #define CFG_MAX_RELAYS_PER_DEST 8
@@ -103,6 +104,7 @@ struct cfg_relay {
     char *interface;             /* tunnel: interface name (kernel mode) */
     struct cfg_relay_kernel kernel;  /* tunnel in kernel mode (lib/config/cfg_kernel.h) */
     struct cfg_relay_control control;
+    struct cfg_relay_deliver deliver;  /* exit addresses, HELO (lib/config/cfg_deliver.h) */
     int line;
 };
 
@@ -202,6 +204,7 @@ struct cfg {
     uint64_t feed_check_ms;      /* how often feed files are checked for a new version */
     uint64_t log_silence_ms;     /* no Postfix line this long while Postfix runs: a warning; 0 off */
     struct cfg_metrics metrics;
+    struct cfg_deliver deliver;  /* sender domains (lib/config/cfg_deliver.h) */
 };
 
 struct cfg_errors {

@@ -10,4 +10,4 @@ lib_config_libmxd_a_SOURCES = lib/config/cfg.c lib/config/cfg.h lib/config/cfg_r
 	lib/config/cfg_read.h lib/config/cfg_redis.c lib/config/cfg_redis.h \
 	lib/config/cfg_feeds.c lib/config/cfg_kernel.c lib/config/cfg_kernel.h \
 	lib/config/cfg_metrics.c lib/config/cfg_metrics.h lib/config/cfg_control.c \
-	lib/config/cfg_control.h
+	lib/config/cfg_control.h lib/config/cfg_deliver.c lib/config/cfg_deliver.h

@@ -5,4 +5,5 @@
 INC_lib_metrics = -I$(top_srcdir)/lib/metrics $(INC_lib_config) $(INC_lib_base)
 noinst_LIBRARIES += lib/metrics/libmxd.a
 lib_metrics_libmxd_a_CPPFLAGS = $(AM_CPPFLAGS) $(INC_lib_metrics)
-lib_metrics_libmxd_a_SOURCES = lib/metrics/metrics.c lib/metrics/metrics.h
+lib_metrics_libmxd_a_SOURCES = lib/metrics/metrics.c lib/metrics/metrics.h \
+	lib/metrics/metrics_deliver.c lib/metrics/metrics_deliver.h

@@ -336,6 +336,19 @@ void metrics_sample(struct metrics_buf *b, const char *name, const char *label, 
     put_value(b, v);
 }
 
+void metrics_sample_labels(struct metrics_buf *b, const char *name, const char *const *labels, double v)
+{
+    put(b, "%s", name);
+    for (size_t i = 0; labels && labels[i] && labels[i + 1]; i += 2) {
+        put(b, "%s%s=\"", i ? "," : "{", labels[i]);
+        put_escaped(b, labels[i + 1]);
+        put(b, "\"");
+    }
+    if (labels && labels[0] && labels[1])
+        put(b, "}");
+    put_value(b, v);
+}
+
 static void render_histogram(struct metrics_buf *b, enum metric m)
 {
     const struct family *f = &families[m];

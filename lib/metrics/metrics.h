@@ -117,6 +117,9 @@ void metrics_family(struct metrics_buf *b, const char *name, const char *type, c
  * escaped as the format requires. */
 void metrics_sample(struct metrics_buf *b, const char *name, const char *label,
                     const char *value, double v);
+/* A sample with several labels: labels is name, value, name, value, ...,
+ * NULL (values escaped like metrics_sample's). */
+void metrics_sample_labels(struct metrics_buf *b, const char *name, const char *const *labels, double v);
 /* Every family of the registry. */
 void metrics_render(struct metrics_buf *b);
 

@@ -69,6 +69,8 @@ int ctl_kernel(struct ctl *c);                     /* ctl_kernel.c; no Redis */
 int ctl_doctor(struct ctl *c);                     /* ctl_doctor.c; plugin exit codes */
 void ctl_doctor_unloaded(struct ctl *c, const char *error);   /* the finding when cfg is NULL */
 int ctl_config(struct ctl *c);                     /* ctl_config.c; no Redis */
+/* check relays: ctl_check_relays.c; no Redis; plugin exit codes */
+int ctl_check_relays(struct ctl *c, const char *what);
 /* ctl_feed.c: no configuration, no Redis */
 int ctl_feed_test(struct ctl *c, const char *file, char **addrs, int naddrs);
 

@@ -11,5 +11,5 @@ mxdetourctl_SOURCES = relay/ctl/mxdetourctl.c relay/ctl/ctl.h relay/ctl/ctl_stat
 	relay/ctl/ctl_show.c relay/ctl/ctl_replay.c relay/ctl/ctl_probe.c relay/ctl/ctl_feed.c \
 	relay/ctl/ctl_kernel.c relay/ctl/ctl_check.c relay/ctl/ctl_daemon.c relay/ctl/ctl_config.c \
 	relay/ctl/ctl_doctor.h relay/ctl/ctl_doctor.c relay/ctl/ctl_doctor_postfix.c \
-	relay/ctl/ctl_doctor_parse.c
+	relay/ctl/ctl_doctor_parse.c relay/ctl/ctl_check_relays.c
 mxdetourctl_LDADD = $(RELAY_LIBS) $(RELAY_DEPS)

@@ -44,6 +44,9 @@ static void usage(FILE *fp)
             "  doctor [-C DIR]                check how Postfix and this host are wired to\n"
             "                                 mxdetour; one line per finding; exit code 0 OK,\n"
             "                                 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+            "  check relays [-C DIR]          SPF, reverse DNS and HELO of each relay's exit\n"
+            "                                 addresses for the sender domains; exit code 0 OK,\n"
+            "                                 1 WARNING, 2 CRITICAL, 3 UNKNOWN (no Redis)\n"
             "  config [--all]                 the settings that differ from the defaults\n"
             "                                 (--all: every setting, defaults marked)\n"
             "  feed test FILE [ADDRESS...]    read a feed file as mxdetourd would; say whether\n"
@@ -51,10 +54,10 @@ static void usage(FILE *fp)
             "                                 (no configuration, no Redis)\n"
             "options:\n"
             "  -c FILE     configuration (default %s)\n"
-            "  -C DIR      doctor: Postfix's configuration directory (default\n"
+            "  -C DIR      doctor, check relays: Postfix's configuration directory (default\n"
             "              postfix.config_directory of the configuration)\n"
-            "  --json      machine-readable output for status, list, show, replay, doctor\n"
-            "              and feed test\n"
+            "  --json      machine-readable output for status, list, show, replay, doctor,\n"
+            "              check relays and feed test\n"
             "  -v          replay: show replies too\n",
             CFG_DEFAULT_FILE);
 }
@@ -116,7 +119,8 @@ int main(int argc, char **argv)
     }
     int needs_arg = strcmp(cmd, "show") == 0 || strcmp(cmd, "block") == 0
                     || strcmp(cmd, "unblock") == 0 || strcmp(cmd, "clear") == 0
-                    || strcmp(cmd, "replay") == 0 || strcmp(cmd, "probe") == 0;
+                    || strcmp(cmd, "replay") == 0 || strcmp(cmd, "probe") == 0
+                    || strcmp(cmd, "check") == 0;
     int doctor = strcmp(cmd, "doctor") == 0;
     int known = needs_arg || strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0
                 || strcmp(cmd, "kernel") == 0 || doctor || strcmp(cmd, "config") == 0;
@@ -130,8 +134,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "mxdetourctl: --check goes with status only\n");
         return CTL_USAGE;
     }
-    if (c.postfix_dir && !doctor) {
-        fprintf(stderr, "mxdetourctl: -C goes with doctor only\n");
+    if (c.postfix_dir && !doctor && strcmp(cmd, "check") != 0) {
+        fprintf(stderr, "mxdetourctl: -C goes with doctor and check relays only\n");
         return CTL_USAGE;
     }
     if (c.reason && (strlen(c.reason) >= STORE_TEXT_MAX || strpbrk(c.reason, "\r\n"))) {
@@ -155,6 +159,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "mxdetourctl: --via: relay \"%s\" is not defined in %s\n", c.via, c.config_file);
         cfg_free(c.cfg);
         return CTL_USAGE;
+    }
+    if (strcmp(cmd, "check") == 0) {    /* check relays: DNS and postconf, no Redis */
+        int rc = ctl_check_relays(&c, arg);
+        cfg_free(c.cfg);
+        return rc;
     }
     if (strcmp(cmd, "replay") == 0 || strcmp(cmd, "kernel") == 0 || strcmp(cmd, "config") == 0) {
         int rc = cmd[0] == 'r' ? ctl_replay(&c, arg) : cmd[0] == 'k' ? ctl_kernel(&c) : ctl_config(&c);

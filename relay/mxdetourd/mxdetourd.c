@@ -30,6 +30,7 @@
 
 #include "cfg.h"
 #include "daemon.h"
+#include "deliverability.h"
 #include "engine.h"
 #include "health.h"
 #include "kernelpub.h"
@@ -55,6 +56,7 @@ static const struct daemon_module *const modules[] = {
     &engine_module,             /* Redis link, log followers, rules, probes, route view */
     &health_module,             /* STATE_DIR/health for mxdetourctl status --check */
     &metrics_http_module,       /* GET /metrics on metrics.listen; off by default */
+    &deliverability_module,     /* SPF, PTR and HELO of the relays' exits, at start and on HUP */
     &milter_module,             /* libmilter on its own threads; reads the route view */
     NULL
 };

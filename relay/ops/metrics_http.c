@@ -31,9 +31,11 @@
 #include <string.h>
 
 #include "cfg_metrics.h"
+#include "deliverability.h"
 #include "health.h"
 #include "kick.h"
 #include "metrics.h"
+#include "metrics_deliver.h"
 #include "metrics_http.h"
 #include "msg.h"
 #include "netaddr.h"
@@ -136,6 +138,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
     }
     metrics_render(&b);
     render_daemon(&b, mh.d->cfg);
+    metrics_deliver_render(&b);         /* the milter's DKIM counts */
+    deliverability_render(&b);          /* the last check of the relays */
     if (b.failed || evbuffer_add(out, b.data, b.len) < 0) {
         msg_warn(MOD, "out of memory for a scrape");
         evhttp_send_error(req, HTTP_INTERNAL, NULL);
