@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Installs what mxdetour needs to build, test and run its demo on Debian 12:
+# Installs what mxdetour needs to build, test and run its demo on Debian 12
+# and 13 (libclang-rt-dev is the release's own clang runtime):
 # also redis-sentinel (HA tests), prometheus (promtool checks a scrape) and
 # the Debian packaging tools (the package is built and installed in CI),
 # curl and systemd-analyze (the feed download and the units are tested),
@@ -8,7 +9,7 @@
 # Run as root.  Safe to run again: apt-get skips what is installed.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-14-dev
+PKGS="autoconf automake libtool pkg-config make gcc clang libclang-rt-dev
  libmilter-dev libconfig-dev libhiredis-dev libevent-dev libc-ares-dev
  libnftables-dev libmnl-dev libspf2-dev check
  redis-server postfix miltertest swaks dnsmasq-base nftables iproute2 procps

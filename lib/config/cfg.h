@@ -37,6 +37,14 @@ struct cfg_hostport {
     int port;
 };
 
+/* redis.tls: all NULL and on false when absent. */
+struct cfg_redis_tls {
+    bool on;
+    char *ca_file;               /* CA bundle the server's certificate is checked against */
+    char *cert_file, *key_file;  /* our client certificate, or NULL */
+    char *server_name;           /* SNI and the name checked, or NULL */
+};
+
 struct cfg_redis {
     char *socket;                /* Unix socket path, or NULL for host/port */
     char *host;
@@ -53,6 +61,7 @@ struct cfg_redis {
     char *password;              /* read from password_file, or NULL */
     uint64_t connect_timeout_ms;
     uint64_t command_timeout_ms;
+    struct cfg_redis_tls tls;    /* TLS to Redis and the sentinels (lib/state/store_tls.h) */
 };
 
 enum cfg_log_type { CFG_LOG_FILE, CFG_LOG_COMMAND, CFG_LOG_STDIN };

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg_redis.h"
 
@@ -122,12 +123,50 @@ static void read_sentinels(struct cfg_reader *r, const config_setting_t *g, stru
     }
 }
 
+/* redis.tls { ca_file, cert_file, key_file, server_name }: the files are
+ * checked for reading here so a typo fails at FILE:LINE, not at connect. */
+static void read_tls(struct cfg_reader *r, const config_setting_t *g, struct cfg_redis *rd)
+{
+    static const char *const keys[] = {"ca_file", "cert_file", "key_file", "server_name", NULL};
+    static const char *const files[] = {"ca_file", "cert_file", "key_file", NULL};
+    const config_setting_t *t = g ? cfg_read_group(r, g, "tls") : NULL;
+    char where[256];
+
+    if (t == NULL)
+        return;
+    cfg_read_check_keys(r, t, keys);
+#ifndef HAVE_HIREDIS_SSL
+    cfg_read_error(r, t, "redis.tls: this mxdetour was built with a hiredis that has no TLS "
+                   "(hiredis 1.0 or later with hiredis_ssl: libhiredis-dev on Debian 12 has none)");
+#endif
+    rd->tls.on = true;
+    rd->tls.ca_file = cfg_read_string(r, t, "ca_file", NULL, true);
+    rd->tls.cert_file = cfg_read_string(r, t, "cert_file", NULL, false);
+    rd->tls.key_file = cfg_read_string(r, t, "key_file", NULL, false);
+    rd->tls.server_name = cfg_read_string(r, t, "server_name", NULL, false);
+    char *const *val[] = {&rd->tls.ca_file, &rd->tls.cert_file, &rd->tls.key_file};
+    for (size_t i = 0; files[i]; i++) {
+        const config_setting_t *s = config_setting_get_member(t, files[i]);
+        if (*val[i] && access(*val[i], R_OK) < 0)
+            cfg_read_error(r, s, "%s: cannot read %s: %s", cfg_read_path(s, where, sizeof(where)),
+                           *val[i], strerror(errno));
+    }
+    if (rd->socket)
+        cfg_read_error(r, t, "redis.tls: Redis speaks TLS on its TCP port only, not on redis.socket");
+    if ((rd->tls.cert_file == NULL) != (rd->tls.key_file == NULL))
+        cfg_read_error(r, t, "redis.tls: cert_file and key_file go together (a client certificate "
+                       "and its key), or neither");
+    if (rd->tls.server_name && !cfg_read_valid_name(rd->tls.server_name))
+        cfg_read_error(r, config_setting_get_member(t, "server_name"),
+                       "redis.tls.server_name: a host name of up to 64 letters, digits, '-', '_' and '.'");
+}
+
 void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct cfg_redis *rd)
 {
     static const char *const keys[] = {"socket", "host", "port", "database", "prefix", "user",
                                        "password_file", "connect_timeout", "command_timeout",
                                        "sentinels", "master_name", "sentinel_user",
-                                       "sentinel_password_file", NULL};
+                                       "sentinel_password_file", "tls", NULL};
     const config_setting_t *g = cfg_read_group(r, root, "redis");
 
     if (g)
@@ -156,6 +195,7 @@ void cfg_read_redis(struct cfg_reader *r, const config_setting_t *root, struct c
     }
     rd->sentinel_user = cfg_read_string(r, g, "sentinel_user", NULL, false);
     rd->sentinel_password = cfg_read_secret(r, g, "sentinel_password_file");
+    read_tls(r, g, rd);
 }
 
 void cfg_redis_free(struct cfg_redis *rd)
@@ -168,4 +208,8 @@ void cfg_redis_free(struct cfg_redis *rd)
     free(rd->master_name);
     free(rd->sentinel_user);
     free(rd->sentinel_password);
+    free(rd->tls.ca_file);
+    free(rd->tls.cert_file);
+    free(rd->tls.key_file);
+    free(rd->tls.server_name);
 }

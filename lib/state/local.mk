@@ -7,4 +7,5 @@ noinst_LIBRARIES += lib/state/libmxd.a
 lib_state_libmxd_a_CPPFLAGS = $(AM_CPPFLAGS) $(INC_lib_state)
 lib_state_libmxd_a_SOURCES = lib/state/store.c lib/state/store.h lib/state/store_int.h \
 	lib/state/store_codec.h lib/state/store_keys.c lib/state/store_keys.h \
-	lib/state/store_records.c lib/state/sentinel.c lib/state/sentinel.h
+	lib/state/store_records.c lib/state/sentinel.c lib/state/sentinel.h \
+	lib/state/store_tls.c lib/state/store_tls.h

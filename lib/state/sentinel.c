@@ -10,6 +10,7 @@
 
 #include "cfg_redis.h"
 #include "sentinel.h"
+#include "store_tls.h"
 
 /* An IP literal and a port as two strings (how sentinels send them). */
 static int hostport_from(const char *ip, size_t iplen, const char *port, size_t portlen,
@@ -102,6 +103,11 @@ int sentinel_ask(const struct cfg_redis *rc, size_t i, struct cfg_hostport *out,
     redisContext *c = redisConnectWithTimeout(rc->sentinels[i].host, rc->sentinels[i].port, ct);
     if (c == NULL || c->err) {
         snprintf(err, errlen, "sentinel %s: %s", where, c ? c->errstr : "out of memory");
+        goto done;
+    }
+    char why[200];
+    if (store_tls_wrap(c, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "sentinel %s: %s", where, why);
         goto done;
     }
     redisSetTimeout(c, cmd);

@@ -17,6 +17,7 @@
 #include "store.h"
 #include "store_int.h"
 #include "store_keys.h"
+#include "store_tls.h"
 
 #define CAS_TRIES 16
 
@@ -150,6 +151,9 @@ static int open_at(struct store *st, const struct cfg_redis *rc, const char *soc
                        host, strchr(host, ':') ? "]" : "", port, st->rc ? st->rc->errstr : "out of memory");
         return -1;
     }
+    char why[200];
+    if (store_tls_wrap(st->rc, why, sizeof(why)) < 0)
+        return store_fail(st, "cannot connect to redis at %s port %d: %s", host, port, why);
     redisSetTimeout(st->rc, cmd);
     return login(st, rc);
 }
@@ -199,6 +203,10 @@ struct store *store_open(const struct cfg_redis *rc, const char *site, char *err
         return NULL;
     }
     snprintf(st->prefix, sizeof(st->prefix), "%s:%s", rc->prefix, site);
+    if (store_tls_setup(rc, err, errlen) < 0) {
+        store_close(st);
+        return NULL;
+    }
     int ok = rc->nsentinels ? open_by_sentinel(st, rc) : open_at(st, rc, rc->socket, rc->host, rc->port);
     if (ok < 0 || load_scripts(st) < 0) {
         snprintf(err, errlen, "%s", st->err);

@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "sentinel.h"
 #include "sentinel_async.h"
+#include "store_tls.h"
 
 #define MOD "sentinel_async"
 #define BACKOFF_MIN_MS 250
@@ -59,8 +60,9 @@ static redisAsyncContext *connect_to(size_t i, redisConnectCallback *on_conn,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (ac->err) {
-        snprintf(err, errlen, "%s", ac->errstr);
+    if (ac->err || store_tls_wrap(&ac->c, err, errlen) < 0) {
+        if (ac->err)
+            snprintf(err, errlen, "%s", ac->errstr);
         redisAsyncFree(ac);
         return NULL;
     }

@@ -33,6 +33,7 @@
 #include "store_async_int.h"
 #include "store_codec.h"
 #include "store_keys.h"
+#include "store_tls.h"
 
 #define MOD "store_async"
 #define CAS_TRIES 16
@@ -520,9 +521,10 @@ static redisAsyncContext *open_one(void)
                                                : redisAsyncConnect(astore.rc.host, astore.rc.port);
     if (ac == NULL)
         return NULL;
-    if (ac->err) {
-        char buf[160];
-        snprintf(buf, sizeof(buf), "%s", ac->errstr);
+    char buf[200];
+    if (ac->err || store_tls_wrap(&ac->c, buf, sizeof(buf)) < 0) {
+        if (ac->err)
+            snprintf(buf, sizeof(buf), "%s", ac->errstr);
         redisAsyncFree(ac);
         msg_limited(&astore.down_lim, 60000, MOD, "cannot reach redis: %s; retrying", buf);
         return NULL;
@@ -603,6 +605,11 @@ int store_async_start(struct event_base *base, const struct cfg_redis *rc, const
     snprintf(astore.prefix, sizeof(astore.prefix), "%s:%s", rc->prefix, site);
     if (cb)
         astore.cb = *cb;
+    char why[300];
+    if (store_tls_setup(rc, why, sizeof(why)) < 0) {
+        msg_warn(MOD, "%s", why);
+        return -1;
+    }
     srand((unsigned)(clock_mono_ms() ^ (uint64_t)getpid()));
     astore.retry = evtimer_new(base, retry_cb, NULL);
     astore.watchdog = event_new(base, -1, EV_PERSIST, watchdog_cb, NULL);

@@ -42,3 +42,8 @@ TESTS += tests/integration/daemon_lifecycle.sh tests/integration/daemon_notify.s
 	tests/integration/milter_postfix.sh \
 	tests/integration/metrics.sh tests/integration/check.sh tests/integration/metrics_postfix.sh \
 	tests/integration/log_health.sh
+# redis.tls: only a build with hiredis_ssl (hiredis 1.x, Debian 13) has it.
+EXTRA_DIST += tests/integration/redis_tls.sh
+if HAVE_HIREDIS_SSL
+TESTS += tests/integration/redis_tls.sh
+endif
