@@ -37,7 +37,13 @@ for i in $(seq 10); do dns+=("mx-host=r$i.test,mx.r$i.test,10" "address=/mx.r$i.
 for i in $(seq 5); do dns+=("mx-host=o$i.test,mx.o$i.test,10" "address=/mx.o$i.test/198.18.$((26 + i)).1"); done
 bed_dns_add "${dns[@]}"
 bed_addr_add 198.18.0.10; bed_addr_add 198.18.0.11
-for i in $(seq 10); do bed_sink_start "r$i" "198.18.$((16 + i)).1" >/dev/null; done
+# The bed's sinks live in 198.18.0.0/24; these ten need networks of their own.
+for i in $(seq 10); do
+    a=198.18.$((16 + i)).1
+    bed_exec mx ip addr add "$a/32" dev lo
+    mkdir -p "$BED_DIR/sink/r$i" && chown nobody "$BED_DIR/sink/r$i"
+    bed_bg mx "sink-r$i" smtp-sink -u nobody -d "$BED_DIR/sink/r$i/%Y%m%d%H%M%S." "$a:25" 64 >/dev/null
+done
 
 MXD_THRESHOLD=5 MXD_PROBE_TIMEOUT=6s
 mxd_setup "milter = { socket = \"unix:$BED_DIR/mxd/milter.sock\"; };" \
